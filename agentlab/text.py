@@ -1,0 +1,68 @@
+"""Small text helpers shared by the retrieval index and the offline model: tokens, terms, sentences.
+
+Identifiers such as `INC-2041`, `NR-1001` or `eu-west` are kept whole (and also split into parts), so a
+query for an incident id finds exactly that incident.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["STOPWORDS", "content_terms", "distinctive_terms", "sentences", "tokenize"]
+
+STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers him his how i if in into is it its itself just me more most my no nor not of
+    off on once only or other our out over own same she should so some such than that the their them then
+    there these they this those through to too under until up very was we were what when where which
+    while who whom why will with would you your yours did does tell give show find please much many""".split()
+)
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
+_ID = re.compile(r"\b[A-Z]{2,}-\d+\b")
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z0-9]+\b")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[])")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens; hyphenated ids are kept whole and also as their parts."""
+    tokens: list[str] = []
+    for tok in _TOKEN.findall(text.lower()):
+        tok = tok.strip(".")
+        tokens.append(tok)
+        if "-" in tok:
+            tokens.extend(p for p in tok.split("-") if p)
+    return tokens
+
+
+def content_terms(text: str) -> list[str]:
+    """Tokens that carry meaning (no stopwords), first occurrence order, no repeats."""
+    seen: dict[str, None] = {}
+    for tok in tokenize(text):
+        if tok not in STOPWORDS and len(tok) > 1:
+            seen.setdefault(tok, None)
+    return list(seen)
+
+
+def distinctive_terms(text: str) -> list[str]:
+    """Terms that pin down *which* thing is meant: ids, numbers, region codes and proper names."""
+    found: dict[str, None] = {}
+    for ident in _ID.findall(text):
+        found.setdefault(ident.lower(), None)
+    for tok in _TOKEN.findall(text.lower()):
+        tok = tok.strip(".")
+        if any(ch.isdigit() for ch in tok) or "-" in tok:
+            found.setdefault(tok, None)
+    for word in _CAPITALISED.findall(text):
+        if word.lower() not in STOPWORDS:
+            found.setdefault(word.lower(), None)
+    return list(found)
+
+
+def sentences(text: str) -> list[str]:
+    """Split text into sentences (good enough for the short, plain documents agentlab ships)."""
+    out: list[str] = []
+    for line in text.splitlines():
+        out.extend(s.strip() for s in _SENTENCE.split(line) if s.strip())
+    return out

@@ -1,0 +1,226 @@
+"""The real `openai` SDK against local endpoints: the offline model, cassettes, failing servers."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+
+from agentlab.errors import CassetteMiss, ConfigError, ModelUnavailable
+from agentlab.loop import run_agent
+from agentlab.models import ChatModel, ModelConfig, Secret, from_env, offline_model
+from agentlab.offline import MODEL_NAME, serve
+from agentlab.policy import PolicyConfig
+from agentlab.tools import Tool, tool
+
+
+def test_offline_endpoint_speaks_the_openai_wire_format() -> None:
+    server = serve(PolicyConfig())
+    try:
+        client = openai.OpenAI(base_url=server.base_url, api_key="x", max_retries=0)
+        assert [m.id for m in client.models.list()] == [MODEL_NAME]
+        tools = [
+            {
+                "type": "function",
+                "function": {
+                    "name": "add",
+                    "description": "Add two numbers.",
+                    "parameters": {
+                        "type": "object",
+                        "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                        "required": ["a", "b"],
+                    },
+                },
+            }
+        ]
+        first = client.chat.completions.create(
+            model=MODEL_NAME,
+            tools=tools,  # type: ignore[arg-type]
+            messages=[{"role": "user", "content": "What is 2 + 3?"}],
+        )
+        choice = first.choices[0]
+        assert choice.finish_reason == "tool_calls"
+        call = choice.message.tool_calls[0]  # type: ignore[index]
+        assert (call.function.name, json.loads(call.function.arguments)) == ("add", {"a": 2, "b": 3})  # type: ignore[union-attr]
+        second = client.chat.completions.create(
+            model=MODEL_NAME,
+            tools=tools,
+            messages=[  # type: ignore[arg-type]
+                {"role": "user", "content": "What is 2 + 3?"},
+                choice.message.model_dump(exclude_none=True),  # type: ignore[list-item]
+                {"role": "tool", "tool_call_id": call.id, "content": "5"},
+            ],
+        )
+        assert second.choices[0].finish_reason == "stop"
+        assert second.choices[0].message.content == "add -> 5"
+        with pytest.raises(openai.BadRequestError, match="messages"):
+            client.chat.completions.create(model=MODEL_NAME, messages="hi")  # type: ignore[arg-type]
+    finally:
+        server.stop()
+
+
+def test_loop_through_the_sdk_gets_tool_calls_and_a_final_answer(tiny_search: Tool) -> None:
+    result = run_agent("What was the root cause of INC-1002?", model=offline_model(), tools=[tiny_search])
+    assert result.stop_reason == "answer" and result.turns == 1
+    assert "expired TLS certificate" in result.answer and "[d-2]" in result.answer
+    assert list(result.to_frame()["outcome"]) == ["tool_calls", "ok", "stop"]
+
+
+def test_several_entities_are_searched_in_parallel_in_one_turn(tiny_search: Tool) -> None:
+    result = run_agent("How long did INC-1001 and INC-1002 last?", model=offline_model(), tools=[tiny_search])
+    first = result.messages[1]
+    assert [json.loads(c["function"]["arguments"])["query"].split()[0] for c in first["tool_calls"]] == [
+        "INC-1001",
+        "INC-1002",
+    ]
+    assert "42 minutes" in result.answer and "17 minutes" in result.answer
+
+
+def test_offline_policy_reads_observations_not_a_script(tiny_search: Tool) -> None:
+    # the same question with different knowledge gives a different answer: it reads what it observed
+    @tool
+    def search_kb(query: str, k: int = 5) -> str:
+        """Search the company knowledge base."""
+        return "[x-9] Incident INC-1002\nThe root cause of INC-1002 was a misrouted BGP announcement."
+
+    result = run_agent("What was the root cause of INC-1002?", model=offline_model(), tools=[search_kb])
+    assert "misrouted BGP announcement" in result.answer
+
+
+def test_cassette_replays_bit_for_bit_without_an_endpoint(tmp_path: Path, tiny_search: Tool) -> None:
+    cassette = tmp_path / "run.jsonl"
+    live = offline_model(seed=3, q=0.5).recording(str(cassette))
+    goal = "What was the root cause of INC-1001?"
+    recorded = run_agent(goal, model=live, tools=[tiny_search])
+    entries = [json.loads(line) for line in cassette.read_text().splitlines()]
+    assert len(entries) == len(recorded.trace.to_frame().query("who == 'model'"))
+    replayed = run_agent(goal, model=live.replaying(str(cassette)), tools=[tiny_search])
+    # call ids are random per response on the live server: equal messages mean equal bytes
+    assert replayed.messages == recorded.messages
+    assert replayed.answer == recorded.answer
+    assert "authorization" not in cassette.read_text().lower()
+
+
+def test_replay_of_a_different_conversation_is_a_clear_error(tmp_path: Path, tiny_search: Tool) -> None:
+    cassette = tmp_path / "run.jsonl"
+    model = offline_model().recording(str(cassette))
+    run_agent("What was the root cause of INC-1001?", model=model, tools=[tiny_search])
+    with pytest.raises(CassetteMiss, match="did not"):
+        model.replaying(str(cassette)).complete([{"role": "user", "content": "something else"}], [])
+    result = run_agent("something else", model=model.replaying(str(cassette)), tools=[tiny_search])
+    assert result.stop_reason == "model_error" and "cassette" in (result.error or "")
+    with pytest.raises(CassetteMiss, match="no cassette"):
+        model.replaying(str(tmp_path / "missing.jsonl")).complete([{"role": "user", "content": "x"}], [])
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    """A fake endpoint that answers with whatever raw bytes the test queued."""
+
+    replies: list[tuple[int, bytes]] = []
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, body = self.replies.pop(0)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def hostile() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _model_at(server: ThreadingHTTPServer) -> ChatModel:
+    return ChatModel(
+        ModelConfig(
+            model="m",
+            base_url=f"http://127.0.0.1:{server.server_address[1]}/v1",
+            api_key=Secret("sk-test-123"),
+            max_retries=0,
+            timeout=5,
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"choices": [{"message": {"role": "assistant", "tool_calls": [{"id": 1, "function": {"name": null}}]}}]}',
+        b'{"choices": [{"message": {"content": "fine"}, "finish_reason": "weird"}]}',
+        b'{"choices": []}',
+        b'{"id": "x"}',
+    ],
+)
+def test_malformed_replies_through_the_sdk_never_crash_the_loop(
+    hostile: ThreadingHTTPServer, body: bytes, tiny_search: Tool
+) -> None:
+    _Hostile.replies = [(200, body)] * 3 + [(200, b'{"choices": [{"message": {"content": "ok"}}]}')] * 3
+    result = run_agent("x?", model=_model_at(hostile), tools=[tiny_search], max_turns=2)
+    assert result.stop_reason in {"answer", "budget"}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "match"),
+    [
+        (500, b'{"error": {"message": "overloaded"}}', "HTTP 500"),
+        (401, b'{"error": {"message": "bad key"}}', "HTTP 401"),
+        (200, b"<html>not json</html>", "model"),
+    ],
+)
+def test_endpoint_errors_end_the_run_with_a_clear_reason(
+    hostile: ThreadingHTTPServer, status: int, body: bytes, match: str, tiny_search: Tool
+) -> None:
+    _Hostile.replies = [(status, body)]
+    result = run_agent("x?", model=_model_at(hostile), tools=[tiny_search])
+    assert result.stop_reason == "model_error"
+    assert match in (result.error or "")
+    assert "sk-test-123" not in result.answer + (result.error or "")
+
+
+def test_unreachable_endpoint_is_model_unavailable() -> None:
+    model = ChatModel(ModelConfig(base_url="http://127.0.0.1:9/v1", api_key=Secret("k"), max_retries=0, timeout=2))
+    with pytest.raises(ModelUnavailable, match="cannot reach the model"):
+        model.complete([{"role": "user", "content": "hi"}], [])
+
+
+def test_keys_never_show_in_reprs_and_config_comes_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTLAB_BASE_URL", "http://127.0.0.1:11434/v1")
+    monkeypatch.setenv("AGENTLAB_API_KEY", "sk-very-secret")
+    monkeypatch.setenv("AGENTLAB_MODEL", "llama3.2")
+    model = from_env(timeout=7.0)
+    assert model.config.model == "llama3.2" and model.config.timeout == 7.0
+    assert model.config.api_key is not None and model.config.api_key.value == "sk-very-secret"
+    assert "sk-very-secret" not in repr(model.config) + repr(model) + str(model.config.api_key)
+    monkeypatch.delenv("AGENTLAB_BASE_URL")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with pytest.raises(ConfigError, match="AGENTLAB_BASE_URL"):
+        from_env()
+    with pytest.raises(ConfigError, match="needs a key"):
+        monkeypatch.delenv("AGENTLAB_API_KEY")
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+        from_env(base_url="https://api.openai.com/v1")
+
+
+def test_model_config_pickles_and_each_process_gets_its_own_endpoint() -> None:
+    model = offline_model(seed=5, q=0.5)
+    clone = pickle.loads(pickle.dumps(model))
+    assert clone.config == model.config
+    reply = clone.complete([{"role": "user", "content": "hello"}], [])
+    assert reply.is_final
