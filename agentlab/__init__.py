@@ -5,9 +5,9 @@ The names a learner types most; everything else lives in its own module (see DES
 
 from agentlab.analysis import critical_path_latency, expected_turns
 from agentlab.errors import AgentlabError
+from agentlab.latency import Latency
 from agentlab.loop import RunResult, run_agent
 from agentlab.models import ChatModel, ModelConfig, from_env, offline_model
-from agentlab.policy import Latency
 from agentlab.retrieval import Index, search_tool
 from agentlab.scripted import ScriptedModel
 from agentlab.tools import Tool, Toolbox, tool

@@ -14,9 +14,9 @@ import time
 from agentlab.analysis import expected_turns
 from agentlab.data import demo_question, kb_index
 from agentlab.errors import AgentlabError
+from agentlab.latency import Latency
 from agentlab.loop import RunResult, run_agent
 from agentlab.models import ChatModel, from_env, offline_model
-from agentlab.policy import Latency
 from agentlab.retrieval import search_tool
 
 __all__ = ["main"]

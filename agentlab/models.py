@@ -26,8 +26,9 @@ import openai
 
 from agentlab.cassette import RecordingTransport, ReplayTransport
 from agentlab.errors import CassetteMiss, ConfigError, ModelUnavailable
+from agentlab.latency import Latency
 from agentlab.offline import MODEL_NAME, endpoint
-from agentlab.policy import Latency, PolicyConfig
+from agentlab.policy import PolicyConfig
 from agentlab.wire import Message, ModelReply, parse_reply
 
 __all__ = ["ChatModel", "Model", "ModelConfig", "Secret", "from_env", "offline_model"]

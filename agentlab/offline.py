@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from agentlab.policy import Latency, PolicyConfig, decide
+from agentlab.latency import Latency
+from agentlab.policy import PolicyConfig, decide
 
 __all__ = ["MODEL_NAME", "OfflineServer", "endpoint", "serve"]
 

@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import random
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentlab.latency import Latency
 from agentlab.text import content_terms, distinctive_terms, sentences, tokenize
 
-__all__ = ["Decision", "Latency", "PolicyConfig", "decide"]
+__all__ = ["Decision", "PolicyConfig", "decide"]
 
 _ID = re.compile(r"\b[A-Z]{2,}-\d+\b")
 _EXPR = re.compile(r"[-+*/().\d\s]{3,}")
@@ -37,28 +37,6 @@ _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
 _QUERY_PARAMS = ("query", "q", "question", "text", "topic", "search")
 _CODE_PARAMS = ("code", "expression", "source", "program")
 _GIVE_UP_AFTER_ERRORS = 3
-
-
-@dataclass(frozen=True)
-class Latency:
-    """Per-step latency in seconds: `fixed` (mean), `uniform` (low..high) or `lognormal` (mean, sigma)."""
-
-    kind: str = "fixed"
-    mean: float = 0.0
-    low: float = 0.0
-    high: float = 0.0
-    sigma: float = 0.5
-
-    def sample(self, rng: random.Random) -> float:
-        if self.kind == "fixed":
-            return self.mean
-        if self.kind == "uniform":
-            return rng.uniform(self.low, self.high)
-        if self.kind == "lognormal":
-            # mean of exp(N(mu, s^2)) is exp(mu + s^2/2); pick mu so the mean is `mean`
-            mu = math.log(max(self.mean, 1e-9)) - self.sigma**2 / 2
-            return rng.lognormvariate(mu, self.sigma)
-        raise ValueError(f"unknown latency kind {self.kind!r}")
 
 
 @dataclass(frozen=True)
