@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentlab.latency import Latency
-from agentlab.text import content_terms, distinctive_terms, sentences, tokenize
+from agentlab.text import content_terms, distinctive_terms, sentences, stem, tokenize
 
 __all__ = ["Decision", "PolicyConfig", "decide"]
 
@@ -107,18 +107,32 @@ def _entities(goal: str) -> list[str]:
     return list(dict.fromkeys(_ID.findall(goal)))
 
 
+def _without_entities(goal: str) -> str:
+    """The goal's content words minus its ids (and their parts): what is asked about each entity."""
+    ids = set(tokenize(" ".join(_entities(goal))))
+    return " ".join(t for t in content_terms(goal) if t not in ids)
+
+
 def _evidence(goal: str, passages: list[str]) -> tuple[str, str] | None:
-    """The best answer sentence and its passage, if some passage mentions every distinctive term."""
+    """The best answer sentence and its passage, among passages that mention every distinctive term.
+
+    Distinctive terms (ids, names, weeks, regions) pick the document; the goal's other words pick the
+    sentence inside it, so "What was the root cause of INC-2041?" lands on the root-cause sentence.
+    """
     must = set(distinctive_terms(goal))
-    wanted = set(content_terms(goal))
+    plain = {stem(t) for t in content_terms(goal) if t not in set(tokenize(" ".join(must)))}
     best: tuple[float, str, str] | None = None
-    for passage in passages:
-        tokens = set(tokenize(passage))
-        if not must <= tokens:
+    for rank, passage in enumerate(passages):
+        if not must <= set(tokenize(passage)):
             continue
-        for sentence in sentences(passage):
+        title = passage.splitlines()[0] if passage.startswith("[") else ""
+        in_title = must & set(tokenize(title))
+        for sentence in sentences(passage[len(title) :]):
             words = set(tokenize(sentence))
-            score = len(words & wanted) + 2 * len(words & must) + 0.001 * (sentence[0] != "[")
+            overlap = len({stem(w) for w in words} & plain)
+            # a sentence that only restates the document's identity (its title's terms) says little
+            fresh = len((words & must) - in_title) - len(words & in_title)
+            score = overlap + 0.25 * fresh + 0.5 * len(in_title) - 0.01 * rank
             if best is None or score > best[0]:
                 best = (score, sentence, passage)
     return None if best is None else (best[1], best[2])
@@ -129,11 +143,7 @@ def _answer(goal: str, reading: _Reading) -> str | None:
     parts = _entities(goal) if len(_entities(goal)) > 1 else [goal]
     found = []
     for part in parts:
-        sub_goal = (
-            part
-            if part == goal
-            else f"{part} " + " ".join(t for t in content_terms(goal) if t not in {e.lower() for e in _entities(goal)})
-        )
+        sub_goal = part if part == goal else f"{part} {_without_entities(goal)}"
         hit = _evidence(sub_goal, reading.passages)
         if hit is None:
             return None
@@ -206,8 +216,7 @@ def _choose(tools: list[dict[str, Any]], goal: str, turn: int) -> list[tuple[str
     _, name, arg_sets = max(ranked, key=lambda r: r[0])
     if len(arg_sets) == 1 and len(_entities(goal)) > 1 and "query" in arg_sets[0]:
         # a search for several entities: one query per entity, run in parallel
-        rest = " ".join(t for t in content_terms(goal) if t.upper() not in _entities(goal))
-        arg_sets = [{**arg_sets[0], "query": f"{e} {rest}"} for e in _entities(goal)]
+        arg_sets = [{**arg_sets[0], "query": f"{e} {_without_entities(goal)}"} for e in _entities(goal)]
     return [(name, args) for args in arg_sets]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["STOPWORDS", "content_terms", "distinctive_terms", "sentences", "tokenize"]
+__all__ = ["STOPWORDS", "content_terms", "distinctive_terms", "sentences", "stem", "tokenize"]
 
 STOPWORDS = frozenset(
     """a about above after again all also am an and any are as at be because been before being below
@@ -66,3 +66,11 @@ def sentences(text: str) -> list[str]:
     for line in text.splitlines():
         out.extend(s.strip() for s in _SENTENCE.split(line) if s.strip())
     return out
+
+
+def stem(word: str) -> str:
+    """A crude suffix stripper, so "lasted" meets "last" and "errors" meets "error"."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word[-len(suffix) - 1].isdigit():
+            return word[: -len(suffix)]
+    return word
