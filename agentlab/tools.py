@@ -154,11 +154,17 @@ class Toolbox:
         except (UnknownTool, MalformedArguments, InvalidArguments) as exc:
             return Observation(call.id, call.name, f"error: {exc}", False, type(exc).__name__, start, time.time())
         try:
-            content = _render(found.fn(**args))
+            content = _render(self.run_tool(found, args))
+        except ToolFailed as exc:
+            return Observation(call.id, call.name, f"error: {exc}", False, type(exc).__name__, start, time.time())
         except Exception as exc:  # a tool is foreign code: any failure is reported, not raised
             failed = ToolFailed(f"{call.name} failed: {type(exc).__name__}: {exc}")
             return Observation(call.id, call.name, f"error: {failed}", False, "ToolFailed", start, time.time())
         return Observation(call.id, call.name, content, True, None, start, time.time())
+
+    def run_tool(self, found: Tool, args: dict[str, Any]) -> Any:
+        """Run a validated call. Subclasses wrap this in policies (see `agentlab.guarded`)."""
+        return found.fn(**args)
 
     def call_all(self, calls: Sequence[ToolCall]) -> list[Observation]:
         """Run one turn's calls, in parallel when there are several, keeping the model's order."""
