@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from agentlab.text import STOPWORDS, tokenize
 from agentlab.tools import Tool, tool
 
-__all__ = ["Document", "Index", "recall_at_k", "search_tool"]
+__all__ = ["Document", "Index", "Searcher", "recall_at_k", "search_tool"]
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,25 @@ class Index:
         scores: np.ndarray = (self.weights[:, cols] * self.idf[cols]).sum(axis=1)
         return scores
 
-    def search(self, query: str, k: int = 5) -> list[Document]:
-        """The k best documents for `query` (ties broken by document order); none if nothing matches."""
+    def ranked(self, query: str, k: int = 5) -> list[tuple[float, int, Document]]:
+        """The k best (score, position, document) for `query`, ties broken by position; no zero scores."""
         s = self.scores(query)
         order = np.argsort(-s, kind="stable")[:k]
-        return [self.docs[i] for i in order if s[i] > 0]
+        return [(float(s[i]), int(i), self.docs[i]) for i in order if s[i] > 0]
+
+    def search(self, query: str, k: int = 5) -> list[Document]:
+        """The k best documents for `query`; none if nothing matches."""
+        return [doc for _, _, doc in self.ranked(query, k)]
+
+    def block(self, start: int, stop: int) -> Index:
+        """Documents start..stop as an index of their own that keeps the corpus-wide statistics."""
+        part = object.__new__(Index)
+        part.docs, part.vocab, part.idf = self.docs[start:stop], self.vocab, self.idf
+        part.weights = self.weights[start:stop]
+        return part
 
 
-def recall_at_k(index: Index, questions: Iterable[tuple[str, Sequence[str]]], k: int = 5) -> float:
+def recall_at_k(index: Searcher, questions: Iterable[tuple[str, Sequence[str]]], k: int = 5) -> float:
     """Share of questions for which every supporting document id is in the top k."""
     hits = total = 0
     for question, doc_ids in questions:
@@ -84,8 +96,12 @@ def recall_at_k(index: Index, questions: Iterable[tuple[str, Sequence[str]]], k:
     return hits / total if total else 0.0
 
 
-def search_tool(index: Index, name: str = "search_kb") -> Tool:
-    """A tool that searches `index` and returns the hits as text the model can read."""
+class Searcher(Protocol):
+    def search(self, query: str, k: int = 5) -> list[Document]: ...
+
+
+def search_tool(index: Searcher, name: str = "search_kb") -> Tool:
+    """A tool that searches `index` (local or sharded) and returns the hits as text the model can read."""
 
     def search_kb(query: str, k: int = 5) -> str:
         """Search the company knowledge base (products, policies, incidents, metrics).

@@ -1,0 +1,114 @@
+"""The cluster: a local Dask cluster sized for agents by default, or a remote one by address (labs 00, 03).
+
+Agent work is I/O-bound — steps wait on models and tools — so a worker needs many concurrent slots, not
+many cores: the default local cluster is 2 worker processes × 32 threads each on loopback. A remote
+cluster is reached by address, scheduler file or `DASK_SCHEDULER_ADDRESS`, with TLS through Dask's
+`Security`. Dask runs arbitrary code for whoever can reach the scheduler, so connecting to a
+non-loopback address without TLS warns loudly.
+
+Scaling out beyond one machine uses Dask's own deployers and then `connect(address)` (or their
+`cluster.get_client()`): dask-jobqueue (`SLURMCluster`, `PBSCluster`) on HPC, dask-kubernetes
+(`KubeCluster`) on Kubernetes, dask-gateway for shared, authenticated multi-user clusters.
+Scripts that start a local cluster must guard it with `if __name__ == "__main__":` (workers are spawned).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import warnings
+from typing import Any
+from urllib.parse import urlparse
+
+from distributed import Client, LocalCluster
+from distributed.security import Security
+
+__all__ = ["InsecureClusterWarning", "connect", "describe", "is_loopback", "local_cluster"]
+
+
+class InsecureClusterWarning(UserWarning):
+    """Connecting to a remote scheduler over plain TCP: anyone on the path can run code on it."""
+
+
+def local_cluster(
+    n_workers: int = 2,
+    threads_per_worker: int = 32,
+    *,
+    dashboard: bool = True,
+    security: Security | bool | None = None,
+    **kwargs: Any,
+) -> LocalCluster:
+    """A local cluster of worker processes on 127.0.0.1, with many threads per worker for I/O-bound steps."""
+    return LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=threads_per_worker,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=":0" if dashboard else None,
+        security=security,
+        **kwargs,
+    )
+
+
+def is_loopback(address: str) -> bool:
+    """True for addresses on this machine (127.0.0.0/8, ::1, localhost, in-process)."""
+    parsed = urlparse(address if "://" in address else f"tcp://{address}")
+    if parsed.scheme == "inproc":
+        return True
+    host = parsed.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def connect(
+    address: str | None = None,
+    *,
+    scheduler_file: str | None = None,
+    security: Security | None = None,
+    **kwargs: Any,
+) -> Client:
+    """A client for the cluster at `address`, `scheduler_file` or $DASK_SCHEDULER_ADDRESS.
+
+    With none of them, start a `local_cluster()` and connect to it (the client closes it on `close()`).
+    """
+    address = address or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    if scheduler_file:
+        return Client(scheduler_file=scheduler_file, security=security, **kwargs)
+    if address is None:
+        cluster = local_cluster()
+        client = Client(cluster, **kwargs)
+        _close_cluster_with(client, cluster)
+        return client
+    if not address.startswith("tls://") and not is_loopback(address):
+        warnings.warn(
+            f"connecting to {address} without TLS: Dask lets anyone who can reach the scheduler run code on "
+            "every worker, and traffic is unencrypted. Use tls:// with a Security object, an SSH tunnel, "
+            "or dask-gateway.",
+            InsecureClusterWarning,
+            stacklevel=2,
+        )
+    return Client(address, security=security, **kwargs)
+
+
+def _close_cluster_with(client: Client, cluster: LocalCluster) -> None:
+    original = client.close
+
+    def close(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        cluster.close()
+        return result
+
+    client.close = close  # type: ignore[method-assign]
+
+
+def describe(client: Client) -> str:
+    """One line a learner can read: where the scheduler is, the workers and slots, the dashboard link."""
+    info = client.scheduler_info(n_workers=-1)
+    workers = info.get("workers", {})
+    slots = sum(w.get("nthreads", 0) for w in workers.values())
+    link = client.dashboard_link if info.get("services", {}).get("dashboard") else "(no dashboard)"
+    return f"scheduler {info.get('address')} · {len(workers)} workers · {slots} slots · dashboard {link}"
