@@ -138,8 +138,14 @@ class Bucket:
     updated: float
 
 
-def take_token(bucket: Bucket, limit: RateLimit, now: float) -> tuple[float, Bucket]:
-    """Take one token: returns (seconds to wait first, new bucket). The token is reserved either way."""
-    tokens = min(float(limit.burst), bucket.tokens + (now - bucket.updated) * limit.per_second)
-    wait = 0.0 if tokens >= 1 else (1 - tokens) / limit.per_second
-    return wait, Bucket(tokens - 1, now)
+def take_token(bucket: Bucket, limit: RateLimit, now: float, *, reserve: bool = True) -> tuple[float, Bucket]:
+    """Refill for the time elapsed, then take a token: (seconds to wait first, new bucket).
+
+    A client that will wait its turn *reserves* the token now (`reserve=True`); a server that refuses
+    the request instead (429) takes nothing when none is available (`reserve=False`).
+    """
+    tokens = min(float(limit.burst), bucket.tokens + max(0.0, now - bucket.updated) * limit.per_second)
+    if tokens >= 1 - 1e-9:  # the tolerance keeps an exact refill (0.1 s at 10/s) from missing by rounding
+        return 0.0, Bucket(tokens - 1, now)
+    wait = (1 - tokens) / limit.per_second
+    return wait, Bucket(tokens - 1 if reserve else tokens, now)

@@ -73,6 +73,9 @@ def test_token_bucket_allows_a_burst_then_spaces_calls() -> None:
     assert waits == [0.0, 0.0, 0.1, 0.2]
     wait, _ = rpc.take_token(rpc.Bucket(0.0, 0.0), limit, now=1.0)  # refilled after a second
     assert wait == 0.0
+    # a server refusing with 429 does not consume the token it could not give
+    wait, refused = rpc.take_token(rpc.Bucket(0.5, 0.0), limit, now=0.0, reserve=False)
+    assert (wait, refused) == (pytest.approx(0.05), rpc.Bucket(0.5, 0.0))
 
 
 def test_step_keys_come_from_content_not_order() -> None:
