@@ -171,13 +171,19 @@ def _fill(schema: dict[str, Any], goal: str, turn: int) -> list[dict[str, Any]] 
     fan_param: str | None = None
     for name, prop in props.items():
         lname = name.lower()
-        if lname in _QUERY_PARAMS:
+        examples = {e.split("-")[0] for e in _ID.findall(str(prop.get("description", "")))}
+        typed = [e for e in entities if e.split("-")[0] in examples]  # ids shaped like the schema's example
+        if typed and fan_param is None and len(typed) > 1:
+            fan_param, entities = name, typed
+        elif typed:
+            base[name] = typed[0]
+        elif lname in _QUERY_PARAMS:
             base[name] = _query(goal, turn)
         elif lname in _CODE_PARAMS:
             expr = max((e.strip() for e in _EXPR.findall(goal)), key=len, default="")
             if expr and any(op in expr for op in "+-*/"):
                 base[name] = f"print({expr})" if lname == "code" else expr
-        elif (lname.endswith(("id", "sku", "key")) or lname == "incident") and entities:
+        elif (lname.endswith(("id", "sku", "key")) or lname == "incident") and entities and fan_param is None:
             fan_param = name
         elif lname in ("k", "limit", "top_k") and prop.get("type") == "integer":
             base[name] = 5 * min(turn, 3)

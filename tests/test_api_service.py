@@ -21,6 +21,7 @@ from agentlab.latency import Latency
 from agentlab.rpc import RateLimit
 from agentlab.services.api import OUTCOMES, ApiService, request_key
 from agentlab.services.api_client import ApiClient, find_mispriced, payment_key, payment_tool, price_tool
+from agentlab.testing import FakeClock
 from agentlab.tools import Toolbox
 from agentlab.wire import ToolCall
 
@@ -34,16 +35,6 @@ def serve(
     """A started service and a client for it, both closed at the end."""
     with ApiService(prices, **options) as service, ApiClient(service.base_url, timeout=timeout) as client:
         yield service, client
-
-
-class FakeClock:
-    """A clock that moves only when the test moves it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def raw_exchange(service: ApiService, data: bytes) -> bytes:

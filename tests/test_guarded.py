@@ -12,23 +12,9 @@ import pytest
 from agentlab import rpc
 from agentlab.errors import ServiceError, Throttled
 from agentlab.guarded import GuardedToolbox, Services, idempotency_key
+from agentlab.testing import FakeClock
 from agentlab.tools import tool
 from agentlab.wire import ToolCall
-
-
-class FakeClock:
-    """Time that moves only when told to; `sleep` advances it instead of waiting."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def _call(name: str, **args: object) -> ToolCall:

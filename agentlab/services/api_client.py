@@ -27,6 +27,7 @@ from urllib.parse import quote
 import httpx2
 
 from agentlab.errors import ServiceError, Throttled, ToolTimeout
+from agentlab.guarded import idempotency_key
 from agentlab.tools import Tool, tool
 
 __all__ = ["ApiClient", "find_mispriced", "payment_key", "payment_tool", "price_tool"]
@@ -142,9 +143,10 @@ def price_tool(client: ApiClient) -> Tool:
 
 
 def payment_tool(client: ApiClient) -> Tool:
-    """The `pay` tool, backed by `client`. The model does not choose the idempotency key: see `payment_key`.
+    """The `pay` tool, backed by `client`. The model never chooses the idempotency key.
 
-    This tool makes one attempt. An RPC layer that retries calls `client.pay` directly, with its own key for the step.
+    Under a `GuardedToolbox` the key is the step's identity (`idempotency_key()`), the same on every
+    retry; called bare, it falls back to `payment_key` of the payment's content.
     """
 
     def pay(sku: str, amount: float, order: str) -> dict[str, Any]:
@@ -155,7 +157,7 @@ def payment_tool(client: ApiClient) -> Tool:
             amount: the amount to charge, in the catalog's currency.
             order: the order this payment settles, e.g. ORD-42.
         """
-        return client.pay(sku, amount, order, payment_key(sku, amount, order))
+        return client.pay(sku, amount, order, idempotency_key() or payment_key(sku, amount, order))
 
     made: Tool = tool(pay, name="pay")
     return made
