@@ -1,7 +1,9 @@
-"""The command line: `agentlab demo` and `agentlab run "question"` (README).
+"""The command line (README).
 
-agentlab demo                   the research question, offline, printed as a trace and an answer
-agentlab run "question"         any question; a real model when --base-url / AGENTLAB_BASE_URL is set
+agentlab demo                a research goal fanned out by a supervisor on a local Dask cluster, offline
+agentlab run "question"      any question: fanned out, or one agent with --single; a real model with
+                             --base-url / AGENTLAB_BASE_URL, a remote cluster with --address
+agentlab fanout              Code 40.6.2: the course's six lines, then the same plan run on the cluster
 """
 
 from __future__ import annotations
@@ -12,65 +14,98 @@ import sys
 import time
 
 from agentlab.analysis import expected_turns
-from agentlab.data import demo_question, kb_index
+from agentlab.cluster import connect, describe
+from agentlab.data import demo_goal, kb_index
 from agentlab.errors import AgentlabError
 from agentlab.latency import Latency
-from agentlab.loop import RunResult, run_agent
+from agentlab.loop import run_agent
 from agentlab.models import ChatModel, from_env, offline_model
 from agentlab.retrieval import search_tool
+from agentlab.seedplan import report, run_on_cluster, seed_plan
+from agentlab.supervisor import FanOutResult, Supervisor
 
 __all__ = ["main"]
 
 
+def _real(args: argparse.Namespace) -> bool:
+    return bool(args.base_url or os.environ.get("AGENTLAB_BASE_URL"))
+
+
 def _model(args: argparse.Namespace) -> ChatModel:
-    if args.base_url or os.environ.get("AGENTLAB_BASE_URL"):
+    if _real(args):
         key = os.environ.get(args.api_key_env) if args.api_key_env else None
         return from_env(args.base_url, args.model, key, seed=args.seed)
     latency = Latency("lognormal", mean=args.latency, sigma=0.4) if args.latency > 0 else Latency()
     return offline_model(seed=args.seed, q=args.q, latency=latency, cassette=args.cassette)
 
 
-def _report(question: str, result: RunResult, elapsed: float, q: float | None) -> None:
-    print(f"question : {question}\n")
-    print(result.trace.table(), "\n")
-    print(f"answer   : {result.answer}")
-    print(f"stopped  : {result.stop_reason} after {result.turns} act-observe turn(s) in {elapsed:.2f} s")
-    if q is not None:
-        print(f"expected : E[T] = 1/q = {expected_turns(q):.2f} turns at q = {q}")
-
-
-def _run(question: str, args: argparse.Namespace) -> RunResult:
-    model = _model(args)
+def _single(question: str, args: argparse.Namespace) -> int:
+    """One ReAct agent, no cluster: the trace, the answer, and E[T] = 1/q beside the turns it took."""
     start = time.perf_counter()
-    result = run_agent(question, model=model, tools=[search_tool(kb_index())], max_turns=args.max_turns)
-    offline = not (args.base_url or os.environ.get("AGENTLAB_BASE_URL"))
-    _report(question, result, time.perf_counter() - start, args.q if offline else None)
+    result = run_agent(question, model=_model(args), tools=[search_tool(kb_index())], max_turns=args.max_turns)
+    print(f"question : {question}\n\n{result.trace.table()}\n")
+    print(f"answer   : {result.answer}")
+    print(
+        f"stopped  : {result.stop_reason} after {result.turns} act-observe turn(s) "
+        f"in {time.perf_counter() - start:.2f} s"
+    )
+    if not _real(args):
+        print(f"expected : E[T] = 1/q = {expected_turns(args.q):.2f} turns at q = {args.q}")
+    return 0 if result.stop_reason == "answer" else 1
+
+
+def _fan_out(goal: str, args: argparse.Namespace) -> FanOutResult:
+    """The supervisor on the cluster: plan, per-sub-task timeline, answer, speedups."""
+    with connect(args.address) as client:
+        print(f"cluster  : {describe(client)}")
+        result = Supervisor(client, _model(args)).run(goal)
+    print(f"goal     : {goal}\n\nplan (round 1):\n{result.plans[0].describe()}\n")
+    print(f"timeline (seconds since the run began):\n{result.timeline()}\n")
+    print(f"answer   : {result.answer}\n")
+    print(result.summary())
     return result
 
 
 def _demo(args: argparse.Namespace) -> int:
-    question = demo_question()
-    result = _run(question.question, args)
-    verdict = "correct" if question.is_answered_by(result.answer) else "WRONG"
-    print(f"truth    : {question.answer!r} -> {verdict}")
+    goal, truths = demo_goal()
+    result = _fan_out(goal, args)
+    missing = [q.answer for q in truths if not q.is_answered_by(result.answer)]
+    verdict = "correct" if not missing and result.stop_reason == "finished" else f"WRONG (missing {missing})"
+    print(f"truth    : {', '.join(repr(q.answer) for q in truths)} -> {verdict}")
     return 0 if verdict == "correct" else 1
 
 
+def _seed(args: argparse.Namespace) -> int:
+    plan = seed_plan(args.seed_value, args.n)
+    print(report(plan))
+    with connect(args.address) as client:
+        run_on_cluster(client, plan)  # once to warm the workers, as any second run would be
+        run = run_on_cluster(client, plan)
+    print(f"\n{run.summary()}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="agentlab", description=__doc__.splitlines()[0] if __doc__ else "")
+    parser = argparse.ArgumentParser(prog="agentlab", description="Distributed agent orchestration, offline first.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, helptext in [("demo", "answer the demo research question offline"), ("run", "answer a question")]:
-        p = sub.add_parser(name, help=helptext)
-        if name == "run":
-            p.add_argument("question")
+    demo = sub.add_parser("demo", help="fan a research goal out on a local cluster (offline)")
+    run = sub.add_parser("run", help="answer a question")
+    run.add_argument("question")
+    run.add_argument("--single", action="store_true", help="one agent loop, no cluster")
+    for p in (demo, run):
         p.add_argument("--seed", type=int, default=7)
         p.add_argument("--q", type=float, default=0.7, help="offline model: per-turn success probability")
-        p.add_argument("--latency", type=float, default=0.15, help="offline model: mean seconds per step")
+        p.add_argument("--latency", type=float, default=0.1, help="offline model: mean seconds per step")
         p.add_argument("--max-turns", type=int, default=8)
         p.add_argument("--cassette", help="offline model: record responses to this JSON-lines file")
         p.add_argument("--base-url", help="an OpenAI-compatible endpoint (default: the offline model)")
         p.add_argument("--model", help="model name for --base-url (or AGENTLAB_MODEL)")
         p.add_argument("--api-key-env", help="name of the environment variable holding the API key")
+    fanout = sub.add_parser("fanout", help="Code 40.6.2: the seed's plan, analysed and run on the cluster")
+    fanout.add_argument("--seed", dest="seed_value", type=int, default=7)
+    fanout.add_argument("--n", type=int, default=8)
+    for p in (demo, run, fanout):
+        p.add_argument("--address", help="a Dask scheduler (default: $DASK_SCHEDULER_ADDRESS or a local cluster)")
     return parser
 
 
@@ -79,8 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _demo(args)
-        result = _run(args.question, args)
-        return 0 if result.stop_reason == "answer" else 1
+        if args.command == "fanout":
+            return _seed(args)
+        if args.single:
+            return _single(args.question, args)
+        return 0 if _fan_out(args.question, args).stop_reason == "finished" else 1
     except AgentlabError as exc:
         print(f"agentlab: {exc}", file=sys.stderr)
         return 2

@@ -46,6 +46,7 @@ def local_cluster(
         host="127.0.0.1",
         dashboard_address=":0" if dashboard else None,
         security=security,
+        preload=["agentlab.worker_setup"],  # import agentlab on the workers now, not in the first sub-task
         **kwargs,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,16 @@ from typing import Any
 from agentlab.errors import ConfigError
 from agentlab.retrieval import Document, Index
 
-__all__ = ["Question", "data_dir", "demo_question", "kb_documents", "kb_index", "kb_questions", "read_json"]
+__all__ = [
+    "Question",
+    "data_dir",
+    "demo_goal",
+    "demo_question",
+    "kb_documents",
+    "kb_index",
+    "kb_questions",
+    "read_json",
+]
 
 
 def data_dir() -> Path:
@@ -73,6 +83,26 @@ def kb_questions() -> tuple[Question, ...]:
 
 
 def demo_question() -> Question:
-    """The question `agentlab demo` answers."""
+    """The single-agent demo question (`agentlab run --single`, lab 01)."""
     wanted = read_json("kb/demo.json")["question_id"]
     return next(q for q in kb_questions() if q.id == wanted)
+
+
+def demo_goal(parts: int = 3) -> tuple[str, list[Question]]:
+    """The fan-out demo's research goal: the root causes of several incidents, and each one's ground truth.
+
+    It starts from the demo question and adds the next root-cause questions of the question set.
+    """
+    first = demo_question()
+    same_kind = [
+        q
+        for q in kb_questions()
+        if q.id != first.id
+        and q.kind == first.kind
+        and "INC-" in q.question
+        and q.question.startswith(("What was the root cause", "What was INC-"))
+        and len(q.doc_ids) == 1
+    ]
+    chosen = [first, *same_kind[: parts - 1]]
+    ids = [re.search(r"INC-\d+", q.question).group(0) for q in chosen]  # type: ignore[union-attr]
+    return f"What were the root causes of {', '.join(ids[:-1])} and {ids[-1]}?", chosen

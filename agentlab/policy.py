@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentlab.latency import Latency
+from agentlab.planning import offline_plan, offline_reduce, synthesize
 from agentlab.text import content_terms, distinctive_terms, sentences, stem, tokenize
 
 __all__ = ["Decision", "PolicyConfig", "decide"]
@@ -37,6 +38,8 @@ _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
 _QUERY_PARAMS = ("query", "q", "question", "text", "topic", "search")
 _CODE_PARAMS = ("code", "expression", "source", "program")
 _GIVE_UP_AFTER_ERRORS = 3
+# the few paraphrases the offline model knows (stemmed): "root cause" is also "traced to", and so on
+_ALIASES = {"caus": ("trac",), "last": ("duration",), "uptim": ("availability",), "availability": ("uptim",)}
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ def _evidence(goal: str, passages: list[str]) -> tuple[str, str] | None:
     """
     must = set(distinctive_terms(goal))
     plain = {stem(t) for t in content_terms(goal) if t not in set(tokenize(" ".join(must)))}
+    plain |= {alias for t in plain for alias in _ALIASES.get(t, ())}
     best: tuple[float, str, str] | None = None
     for rank, passage in enumerate(passages):
         if not must <= set(tokenize(passage)):
@@ -132,6 +136,8 @@ def _evidence(goal: str, passages: list[str]) -> tuple[str, str] | None:
             overlap = len({stem(w) for w in words} & plain)
             # a sentence that only restates the document's identity (its title's terms) says little
             fresh = len((words & must) - in_title) - len(words & in_title)
+            if plain and not overlap:
+                continue  # a sentence that shares nothing with the question does not answer it
             score = overlap + 0.25 * fresh + 0.5 * len(in_title) - 0.01 * rank
             if best is None or score > best[0]:
                 best = (score, sentence, passage)
@@ -247,9 +253,12 @@ def decide(
     reading = _read(messages)
     rng = _rng(config, messages)
     latency = config.latency.sample(_rng(config, messages, "latency"))
+    supervising = _supervisor_step(tools, reading.goal, latency)
+    if supervising is not None:
+        return supervising
     found = _answer(reading.goal, reading) if reading.passages else None
     if tool_choice == "none" or not tools:
-        fallback = found or _tool_outputs_answer(reading)
+        fallback = found or _tool_outputs_answer(reading) or synthesize(reading.goal)
         return Decision(fallback or f"I could not find an answer to: {reading.goal}", (), latency)
     if len(reading.trailing_errors) >= _GIVE_UP_AFTER_ERRORS:
         return Decision(f"I could not finish: the tools keep failing ({reading.trailing_errors[-1]})", (), latency)
@@ -267,6 +276,17 @@ def decide(
     if rng.random() < config.malformed_rate:
         encoded[0] = _corrupt(calls[0][0], calls[0][1], rng)
     return Decision(None, tuple(encoded), latency)
+
+
+def _supervisor_step(tools: list[dict[str, Any]], goal: str, latency: float) -> Decision | None:
+    """The supervisor's planning and reducing steps, when offered their tools (see agentlab.planning)."""
+    names = {str((t.get("function") or {}).get("name")) for t in tools}
+    if "make_plan" in names:
+        return Decision(None, (("make_plan", json.dumps(offline_plan(goal))),), latency)
+    if "finish" in names:
+        name, args = offline_reduce(goal)
+        return Decision(None, ((name, json.dumps(args)),), latency)
+    return None
 
 
 def _choose_is_search(tools: list[dict[str, Any]], name: str) -> bool:

@@ -92,6 +92,8 @@ class ProcessCluster:
             "--port",
             "0",
             "--no-dashboard",
+            "--preload",
+            "agentlab.worker_setup",
             "--scheduler-file",
             self.scheduler_file,
             *protocol,
@@ -110,6 +112,8 @@ class ProcessCluster:
                 "--name",
                 f"w{i}",
                 "--no-dashboard",
+                "--preload",
+                "agentlab.worker_setup",
                 "--nanny" if self.nanny else "--no-nanny",
                 *self._tls_args(),
             )

@@ -69,8 +69,12 @@ def sentences(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """A crude suffix stripper, so "lasted" meets "last" and "errors" meets "error"."""
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word[-len(suffix) - 1].isdigit():
+    """A crude suffix stripper, so "lasted" meets "last", "errors" "error" and "causes" "cause"."""
+    if len(word) <= 3 or word[-1].isdigit():
+        return word
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
-    return word
+    if word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word

@@ -1,10 +1,14 @@
-"""Shared fixtures: a tiny knowledge base and its search tool, independent of the shipped datasets."""
+"""Shared fixtures: a tiny knowledge base, and one real process cluster per test session."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from distributed import Client
 
 from agentlab.retrieval import Document, Index, search_tool
+from agentlab.testing import ProcessCluster
 from agentlab.tools import Tool
 
 TINY_DOCS = [
@@ -35,3 +39,16 @@ def tiny_index() -> Index:
 @pytest.fixture
 def tiny_search(tiny_index: Index) -> Tool:
     return search_tool(tiny_index)
+
+
+@pytest.fixture(scope="session")
+def process_cluster() -> Iterator[ProcessCluster]:
+    """A scheduler and two workers, each its own process on loopback (shared by the whole session)."""
+    with ProcessCluster(n_workers=2, nthreads=16) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def client(process_cluster: ProcessCluster) -> Iterator[Client]:
+    with process_cluster.client() as c:
+        yield c

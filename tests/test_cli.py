@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from agentlab.data import demo_question
+from agentlab.data import demo_goal, demo_question
 
 
 def _agentlab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -22,25 +22,33 @@ def _agentlab(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
     )
 
 
-def test_demo_answers_its_question_correctly_offline_and_fast() -> None:
+def test_demo_fans_a_research_goal_out_and_answers_it_correctly_offline_and_fast() -> None:
     start = time.perf_counter()
     done = _agentlab("demo")
     elapsed = time.perf_counter() - start
-    assert done.returncode == 0, done.stderr
-    assert demo_question().answer.lower() in done.stdout.lower()
-    assert "-> correct" in done.stdout
-    assert "tool:search_kb" in done.stdout and "E[T] = 1/q" in done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr
+    goal, truths = demo_goal()
+    out = done.stdout
+    assert f"goal     : {goal}" in out
+    assert all(q.answer.lower() in out.lower() for q in truths)
+    assert "-> correct" in out
+    assert "plan (round 1):" in out and "analyst" in out and "researcher" in out
+    assert "timeline" in out and "achieved speedup" in out and "ideal speedup" in out
+    assert "dashboard http://127.0.0.1:" in out
     assert elapsed < 10, f"the demo took {elapsed:.1f} s"
 
 
-def test_run_answers_any_question() -> None:
-    done = _agentlab("run", "Which team owns the Americas encryption policy?", "--q", "1", "--latency", "0")
+def test_run_single_answers_any_question_with_one_agent() -> None:
+    question = demo_question()
+    done = _agentlab("run", question.question, "--single", "--q", "1", "--latency", "0")
     assert done.returncode == 0, done.stderr
-    assert "answer   :" in done.stdout and "[kb-" in done.stdout
+    assert question.answer.lower() in done.stdout.lower()
+    assert "tool:search_kb" in done.stdout and "E[T] = 1/q = 1.00" in done.stdout
 
 
 def test_run_against_an_unreachable_endpoint_fails_clearly() -> None:
-    done = _agentlab("run", "hi", "--base-url", "http://127.0.0.1:9/v1", env={"AGENTLAB_API_KEY": "sk-hidden"})
+    args = ["run", "hi", "--single", "--base-url", "http://127.0.0.1:9/v1"]
+    done = _agentlab(*args, env={"AGENTLAB_API_KEY": "sk-hidden"})
     assert done.returncode == 1
     assert "model_error" in done.stdout and "cannot reach the model" in done.stdout
     assert "sk-hidden" not in done.stdout + done.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,25 +15,13 @@ from agentlab.services.sharded import ShardedIndex
 from agentlab.testing import ProcessCluster, temporary_tls_files
 
 
-@pytest.fixture(scope="module")
-def process_cluster() -> Iterator[ProcessCluster]:
-    with ProcessCluster(n_workers=2, nthreads=8) as cluster:
-        yield cluster
-
-
-@pytest.fixture
-def client(process_cluster: ProcessCluster) -> Iterator[Client]:
-    with process_cluster.client() as c:
-        yield c
-
-
 def test_scheduler_and_workers_are_separate_processes(process_cluster: ProcessCluster, client: Client) -> None:
     import os
 
     pids = process_cluster.worker_pids(client)
     scheduler_pid = client.run_on_scheduler(os.getpid)
     assert len(set(pids.values()) | {scheduler_pid, os.getpid()}) == 4
-    assert "2 workers · 16 slots" in describe(client)
+    assert "2 workers · 32 slots" in describe(client)
 
 
 def test_connect_by_address_and_by_environment(

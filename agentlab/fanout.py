@@ -1,0 +1,252 @@
+"""One round of a fan-out: dispatch ready sub-tasks as Dask futures, stream results, handle stragglers (lab 03).
+
+    1. Every ready sub-task (dependencies done) becomes a Dask future on some worker.
+    2. Results stream back as they complete; each completion may make dependents ready: dispatch them.
+    3. A failure is a value: the sub-task is `failed`, its dependents `blocked`, its siblings unaffected.
+    4. A sub-task past `subtask_timeout` is abandoned and re-planned as a fresh sub-task (new id), at
+       most `replans` times; past `hedge_after` it gets a speculative duplicate, and the first result
+       wins — the loser's future is cancelled, so whatever it still computes is never read.
+    5. The round ends when every sub-task is finished, or early by policy: `any`, `quorum` k done, or
+       a `deadline`. What is unfinished then is cancelled; what finished is kept.
+
+Dask cannot stop a running thread: cancelling only stops *waiting* for it. Dask is also at-least-once
+(a worker's death re-runs its tasks), which is why the journal (lab 04) and idempotency keys exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from distributed import Client, Future, wait
+
+from agentlab.executor import SubTaskResult
+from agentlab.identity import step_key
+from agentlab.plan import Plan, SubTask, base_id
+from agentlab.planning import findings_block
+
+__all__ = ["FanOutPolicy", "Observer", "run_round"]
+
+Observer = Callable[[str, SubTask, dict[str, Any]], None]
+"""Called as observer(event, task, info) for planned/dispatched/done/failed/timeout/hedged/ignored/cancelled."""
+
+
+@dataclass(frozen=True)
+class FanOutPolicy:
+    """When a round is over, and what to do about slow sub-tasks."""
+
+    wait: str = "all"
+    """"all", "any" (first success), "quorum" (`quorum` successes) or "deadline" (stop at `deadline`)."""
+    quorum: int = 1
+    deadline: float | None = None
+    """Seconds after the round starts; unfinished sub-tasks are then cancelled (any `wait` mode)."""
+    subtask_timeout: float | None = None
+    """Seconds a sub-task may run before it is abandoned and re-planned as a fresh one."""
+    replans: int = 1
+    """How many fresh re-plans one planned sub-task may get after timeouts."""
+    hedge_after: float | None = None
+    """Seconds after which a still-running sub-task gets a speculative duplicate (first result wins)."""
+    max_rounds: int = 2
+
+    def __post_init__(self) -> None:
+        if self.wait not in ("all", "any", "quorum", "deadline"):
+            raise ValueError(f"unknown wait policy {self.wait!r}")
+        if self.wait == "deadline" and self.deadline is None:
+            raise ValueError("the deadline policy needs a deadline")
+
+
+@dataclass
+class _Flight:
+    task: SubTask
+    tag: str
+    future: Future[Any]
+    since: float
+
+
+class _Round:
+    """The state of one round; `run_round` drives it."""
+
+    def __init__(
+        self,
+        client: Client,
+        plan: Plan,
+        runner: Any,
+        policy: FanOutPolicy,
+        run_id: str,
+        observe: Observer,
+        done_before: dict[str, SubTaskResult],
+    ) -> None:
+        self.client, self.plan, self.runner, self.policy, self.run_id = client, plan, runner, policy, run_id
+        self.observe = observe
+        self.results: dict[str, SubTaskResult] = {}
+        self.known = done_before  # findings from earlier rounds that dependents may need
+        self.flights: dict[str, _Flight] = {}
+        self.first_seen: dict[str, float] = {}
+        self.start = time.time()
+
+    def dispatch(self, task: SubTask, tag: str = "primary") -> None:
+        deps = [self.results.get(d) or self.known.get(base_id(d)) for d in self.plan.inputs_of(task.id)]
+        findings = findings_block([(r.id, r.role, r.state, "", r.value) for r in deps if r]) if deps else ""
+        key = f"{task.id}-{tag}-{step_key(self.run_id, task.id, 'subtask', task.goal)}"
+        future = self.client.submit(self.runner, task, findings, tag, key=key, pure=False)
+        now = time.time()
+        self.flights[str(future.key)] = _Flight(task, tag, future, now)
+        self.first_seen.setdefault(task.id, now)
+        self.plan.mark(task.id, "running")
+        self.observe("hedged" if tag == "hedge" else "dispatched", task, {"key": future.key})
+
+    def live(self) -> list[_Flight]:
+        return list(self.flights.values())
+
+    def drop(self, flight: _Flight, why: str) -> None:
+        """Stop waiting for a copy: cancel its future; whatever it still computes is never read."""
+        self.flights.pop(str(flight.future.key), None)
+        flight.future.cancel()
+        self.observe("ignored", flight.task, {"tag": flight.tag, "why": why})
+
+    def settle(self, flight: _Flight) -> None:
+        """A future finished: its result is the sub-task's, unless another copy already won."""
+        self.flights.pop(str(flight.future.key), None)
+        result = _result_of(flight)
+        if flight.task.id in self.results:
+            self.observe("ignored", flight.task, {"tag": flight.tag, "why": "another copy finished first"})
+            return
+        self.results[flight.task.id] = result
+        self.plan.mark(flight.task.id, result.state)
+        self.observe(result.state, flight.task, {"result": result})
+        for twin in [f for f in self.live() if f.task.id == flight.task.id]:
+            self.drop(twin, f"the {flight.tag} copy won")  # first result wins
+        if not result.ok:
+            self.block_after(flight.task.id)
+
+    def block_after(self, task_id: str) -> None:
+        """Everything downstream of a sub-task that failed for good is blocked: a result of its own."""
+        for blocked in self.plan.block_dependents(task_id):
+            task = self.plan.task(blocked)
+            self.results[blocked] = SubTaskResult(blocked, task.role, "blocked", "", f"depends on {task_id}")
+            self.observe("blocked", task, {"after": task_id})
+
+    def abandon(self, task: SubTask, now: float) -> None:
+        """A straggler: stop waiting for every copy, record a timeout, and re-plan it fresh if allowed."""
+        copies = [f for f in self.live() if f.task.id == task.id]
+        for flight in copies:
+            self.drop(flight, "abandoned at its timeout")
+        waited = now - self.first_seen[task.id]
+        result = SubTaskResult(
+            task.id,
+            task.role,
+            "timeout",
+            "",
+            f"abandoned after {waited:.2f} s",
+            copies[0].tag if copies else "",
+            self.first_seen[task.id],
+            now,
+        )
+        self.results[task.id] = result
+        self.plan.mark(task.id, "timeout")
+        self.observe("timeout", task, {"result": result})
+        if task.attempt < self.policy.replans:
+            fresh = self.plan.replace_with_fresh(task.id)
+            self.observe("planned", fresh, {"replaces": task.id})
+        else:
+            self.block_after(task.id)
+
+    def check_clocks(self, now: float) -> None:
+        policy = self.policy
+        for task_id in {f.task.id for f in self.live()}:
+            task = self.plan.task(task_id)
+            age = now - self.first_seen[task_id]
+            if policy.subtask_timeout is not None and age >= policy.subtask_timeout:
+                self.abandon(task, now)
+            elif (
+                policy.hedge_after is not None
+                and age >= policy.hedge_after
+                and not any(f.tag == "hedge" for f in self.live() if f.task.id == task_id)
+            ):
+                self.dispatch(task, "hedge")
+
+    def next_wakeup(self, now: float) -> float | None:
+        """Seconds until a timeout, a hedge or the deadline needs attention (None: just wait)."""
+        times = []
+        if self.policy.deadline is not None:
+            times.append(self.start + self.policy.deadline)
+        for task_id in {f.task.id for f in self.live()}:
+            since = self.first_seen[task_id]
+            if self.policy.subtask_timeout is not None:
+                times.append(since + self.policy.subtask_timeout)
+            if self.policy.hedge_after is not None:
+                times.append(since + self.policy.hedge_after)
+        return max(0.0, min(times) - now) if times else None
+
+    def enough(self) -> bool:
+        wins = sum(r.ok for r in self.results.values())
+        return (self.policy.wait == "any" and wins >= 1) or (
+            self.policy.wait == "quorum" and wins >= self.policy.quorum
+        )
+
+    def close(self, reason: str) -> None:
+        """End the round: cancel whatever is still in flight; unfinished sub-tasks are `cancelled`."""
+        for flight in list(self.flights.values()):
+            flight.future.cancel()
+            if flight.task.id not in self.results:
+                now = time.time()
+                self.results[flight.task.id] = SubTaskResult(
+                    flight.task.id, flight.task.role, "cancelled", "", reason, "", self.first_seen[flight.task.id], now
+                )
+                self.plan.mark(flight.task.id, "cancelled")
+                self.observe("cancelled", flight.task, {"reason": reason})
+        self.flights.clear()
+
+
+def _result_of(flight: _Flight) -> SubTaskResult:
+    task = flight.task
+    if flight.future.status == "finished":
+        result = flight.future.result()
+        if isinstance(result, SubTaskResult):
+            return result
+        return SubTaskResult(task.id, task.role, "done", str(result), tag=flight.tag)
+    if flight.future.status == "error":
+        error = flight.future.exception()
+        why = f"{type(error).__name__}: {error}"
+    else:
+        why = f"the task was {flight.future.status}"
+    return SubTaskResult(task.id, task.role, "failed", "", why, tag=flight.tag)
+
+
+def run_round(
+    client: Client,
+    plan: Plan,
+    runner: Any,
+    policy: FanOutPolicy,
+    run_id: str,
+    observe: Observer | None = None,
+    done_before: dict[str, SubTaskResult] | None = None,
+) -> dict[str, SubTaskResult]:
+    """Run every sub-task of `plan` that can run, by the policy; return each one's result by id."""
+    state = _Round(client, plan, runner, policy, run_id, observe or (lambda *_: None), done_before or {})
+    for task in plan.ready():
+        state.dispatch(task)
+    while state.live():
+        with contextlib.suppress(TimeoutError):  # on timeout a clock needs attention: timeout, hedge, deadline
+            wait(
+                [f.future for f in state.flights.values()],
+                timeout=state.next_wakeup(time.time()),
+                return_when="FIRST_COMPLETED",
+            )
+        for flight in [f for f in list(state.flights.values()) if f.future.done()]:
+            state.settle(flight)
+        now = time.time()
+        if state.enough():
+            state.close(f"the round reached its {policy.wait} policy")
+            break
+        if policy.deadline is not None and now >= state.start + policy.deadline:
+            state.close(f"the round's deadline of {policy.deadline:g} s passed")
+            break
+        state.check_clocks(now)
+        for task in plan.ready():
+            state.dispatch(task)
+    state.close("the round ended")
+    return state.results

@@ -1,0 +1,163 @@
+"""Plans: the supervisor's sub-task DAG, with a role per sub-task and ready/running/done states (lab 03).
+
+A plan is what the planning step (one model step) decided: sub-tasks, each with a role (researcher,
+coder, analyst, critic), a goal and the sub-tasks it depends on. It is a networkx DiGraph, so the
+labs can draw it and `agentlab.analysis` can find its critical path. States move
+
+    pending ──(all deps done)──▶ ready ──▶ running ──▶ done | failed | timeout
+                                                         (a timed-out sub-task is re-planned fresh)
+
+and a sub-task whose dependency failed for good is `blocked`. `Plan.from_spec` validates what a model
+proposed — unknown roles, missing dependencies, cycles and duplicate ids are clear errors, not crashes.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import networkx as nx
+
+from agentlab.errors import InvalidArguments
+
+__all__ = ["ROLES", "Plan", "SubTask", "base_id"]
+
+ROLES = ("researcher", "coder", "analyst", "critic")
+FINISHED = ("done", "failed", "timeout", "blocked", "cancelled")
+
+
+def base_id(task_id: str) -> str:
+    """The planned sub-task behind a re-plan: "c~1" (fresh after a timeout) and "c-r2" (round 2) are "c"."""
+    return re.sub(r"(~\d+|-r\d+)+$", "", task_id)
+
+
+@dataclass(frozen=True)
+class SubTask:
+    """One unit of delegated work: a goal for an executor agent in a role, after its dependencies."""
+
+    id: str
+    goal: str
+    role: str = "researcher"
+    deps: tuple[str, ...] = ()
+    attempt: int = 0
+    """0 for the planned sub-task; n for its n-th fresh re-plan after a timeout."""
+
+    def fresh(self) -> SubTask:
+        """The same work as a new sub-task (new identity), for re-planning after a timeout."""
+        return replace(self, id=f"{self.id.split('~')[0]}~{self.attempt + 1}", attempt=self.attempt + 1)
+
+
+class Plan:
+    """A DAG of sub-tasks plus each one's state."""
+
+    def __init__(self, subtasks: Iterable[SubTask], earlier: Iterable[str] = ()) -> None:
+        """`earlier`: ids finished in earlier rounds, which a sub-task may depend on (their findings exist)."""
+        self.earlier = frozenset(earlier)
+        self.graph: nx.DiGraph = nx.DiGraph()
+        for task in subtasks:
+            if task.id in self.graph:
+                raise InvalidArguments(f"the plan has two sub-tasks with id {task.id!r}")
+            self.graph.add_node(task.id, task=task, state="pending")
+        for task in self.tasks:
+            for dep in task.deps:
+                if dep in self.graph:
+                    self.graph.add_edge(dep, task.id)
+                elif dep not in self.earlier:
+                    raise InvalidArguments(f"sub-task {task.id!r} depends on {dep!r}, which is not in the plan")
+        if not nx.is_directed_acyclic_graph(self.graph):
+            cycle = " -> ".join(str(a) for a, _ in nx.find_cycle(self.graph))
+            raise InvalidArguments(f"the plan has a dependency cycle: {cycle}")
+
+    @classmethod
+    def from_spec(cls, spec: Any, earlier: Iterable[str] = ()) -> Plan:
+        """Build a plan from a model's `make_plan` arguments: {"subtasks": [{id, goal, role, deps}, ...]}."""
+        items = spec.get("subtasks") if isinstance(spec, Mapping) else None
+        if not isinstance(items, list) or not items:
+            raise InvalidArguments("a plan needs a non-empty list 'subtasks'")
+        tasks = []
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping) or not str(item.get("goal", "")).strip():
+                raise InvalidArguments(f"sub-task #{i} needs a 'goal'")
+            role = str(item.get("role", "researcher"))
+            if role not in ROLES:
+                raise InvalidArguments(f"sub-task #{i} has unknown role {role!r}; roles: {', '.join(ROLES)}")
+            deps = item.get("deps") or []
+            if not isinstance(deps, list):
+                raise InvalidArguments(f"sub-task #{i}: 'deps' must be a list of ids")
+            tasks.append(SubTask(str(item.get("id") or f"t{i}"), str(item["goal"]), role, tuple(map(str, deps))))
+        return cls(tasks, earlier)
+
+    @property
+    def tasks(self) -> list[SubTask]:
+        return [self.graph.nodes[n]["task"] for n in nx.topological_sort(self.graph)]
+
+    def task(self, task_id: str) -> SubTask:
+        task: SubTask = self.graph.nodes[task_id]["task"]
+        return task
+
+    def state(self, task_id: str) -> str:
+        return str(self.graph.nodes[task_id]["state"])
+
+    def states(self) -> dict[str, str]:
+        return {n: self.state(n) for n in nx.topological_sort(self.graph)}
+
+    def mark(self, task_id: str, state: str) -> None:
+        self.graph.nodes[task_id]["state"] = state
+
+    def ready(self) -> list[SubTask]:
+        """Pending sub-tasks whose dependencies are all done, now marked ready (in plan order)."""
+        found = []
+        for task in self.tasks:
+            if self.state(task.id) == "pending" and all(self.state(d) == "done" for d in self.deps_of(task.id)):
+                self.mark(task.id, "ready")
+                found.append(task)
+        return found
+
+    def deps_of(self, task_id: str) -> list[str]:
+        """Dependencies inside this plan (the ones readiness waits for)."""
+        return list(self.graph.predecessors(task_id))
+
+    def inputs_of(self, task_id: str) -> list[str]:
+        """Whose findings the sub-task reads: its dependencies here and in earlier rounds."""
+        outside = [d for d in self.task(task_id).deps if d not in self.graph]
+        return self.deps_of(task_id) + outside
+
+    def replace_with_fresh(self, task_id: str) -> SubTask:
+        """Re-plan a timed-out sub-task as a fresh one: dependents now wait for the new id."""
+        old = self.task(task_id)
+        new = old.fresh()
+        self.graph.add_node(new.id, task=new, state="pending")
+        for dep in self.deps_of(task_id):
+            self.graph.add_edge(dep, new.id)
+        for child in list(self.graph.successors(task_id)):
+            self.graph.remove_edge(task_id, child)
+            self.graph.add_edge(new.id, child)
+        return new
+
+    def block_dependents(self, task_id: str) -> list[str]:
+        """Mark everything downstream of a sub-task that failed for good as blocked."""
+        blocked = [n for n in nx.descendants(self.graph, task_id) if self.state(n) not in FINISHED]
+        for n in blocked:
+            self.mark(n, "blocked")
+        return blocked
+
+    def finished(self) -> bool:
+        return all(self.state(n) in FINISHED for n in self.graph)
+
+    def __len__(self) -> int:
+        return int(self.graph.number_of_nodes())
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(t.id)}</td><td>{t.role}</td><td>{html.escape(', '.join(t.deps) or '—')}</td>"
+            f"<td>{self.state(t.id)}</td><td>{html.escape(t.goal)}</td></tr>"
+            for t in self.tasks
+        )
+        return f"<table><tr><th>id</th><th>role</th><th>after</th><th>state</th><th>goal</th></tr>{rows}</table>"
+
+    def describe(self) -> str:
+        """The plan as plain text, one sub-task per line (the CLI prints this)."""
+        return "\n".join(f"  {t.id:<6} {t.role:<10} after {', '.join(t.deps) or '-':<12} {t.goal}" for t in self.tasks)

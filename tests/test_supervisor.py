@@ -1,0 +1,218 @@
+"""The supervisor fan-out on a real cluster (scheduler and workers in their own processes)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+from distributed import Client
+
+from agentlab.data import demo_goal
+from agentlab.executor import SleepRunner
+from agentlab.fanout import FanOutPolicy, run_round
+from agentlab.models import offline_model
+from agentlab.plan import Plan, SubTask
+from agentlab.scripted import ScriptedModel, calls, final
+from agentlab.seedplan import report, seed_plan
+from agentlab.supervisor import Supervisor
+
+
+def _diamond() -> Plan:
+    return Plan(
+        [
+            SubTask("a", "fetch"),
+            SubTask("b", "left", deps=("a",)),
+            SubTask("c", "right", deps=("a",)),
+            SubTask("d", "join", "analyst", deps=("b", "c")),
+        ]
+    )
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, float]] = []
+
+    def __call__(self, event: str, task: SubTask, info: dict[str, Any]) -> None:
+        self.events.append((event, task.id, time.time()))
+
+    def of(self, event: str) -> list[str]:
+        return [tid for e, tid, _ in self.events if e == event]
+
+
+def test_a_plan_with_dependencies_runs_in_dependency_order(client: Client) -> None:
+    plan = _diamond()
+    runner = SleepRunner({"a": 0.2, "b": 0.1, "c": 0.3, "d": 0.05})
+    results = run_round(client, plan, runner, FanOutPolicy(), "dag")
+    assert {r.id: r.state for r in results.values()} == dict.fromkeys("abcd", "done")
+    assert results["b"].start >= results["a"].end and results["c"].start >= results["a"].end
+    assert results["d"].start >= max(results["b"].end, results["c"].end)
+    assert results["b"].start < results["c"].end  # the two middle sub-tasks overlap: they ran in parallel
+    assert len({r.worker for r in results.values()}) == 2  # spread over both worker processes
+    assert set(plan.states().values()) == {"done"}
+
+
+def test_quorum_returns_as_soon_as_k_sub_tasks_succeed(client: Client) -> None:
+    plan = Plan([SubTask(t, t) for t in "abcde"])
+    runner = SleepRunner({"a": 0.05, "b": 0.1, "c": 3.0, "d": 3.0, "e": 3.0})
+    start = time.perf_counter()
+    results = run_round(client, plan, runner, FanOutPolicy(wait="quorum", quorum=2), "quorum")
+    assert time.perf_counter() - start < 2.0
+    assert [t for t, r in sorted(results.items()) if r.ok] == ["a", "b"]
+    assert {results[t].state for t in "cde"} == {"cancelled"}
+
+
+def test_any_returns_on_the_first_success(client: Client) -> None:
+    plan = Plan([SubTask(t, t) for t in "abc"])
+    results = run_round(client, plan, SleepRunner({"a": 3.0, "b": 0.05, "c": 3.0}), FanOutPolicy(wait="any"), "any")
+    assert [t for t, r in results.items() if r.ok] == ["b"]
+
+
+def test_a_deadline_returns_early_with_what_finished(client: Client) -> None:
+    plan = Plan([SubTask(t, t) for t in "abc"])
+    start = time.perf_counter()
+    results = run_round(
+        client,
+        plan,
+        SleepRunner({"a": 0.05, "b": 5.0, "c": 5.0}),
+        FanOutPolicy(wait="deadline", deadline=0.6),
+        "deadline",
+    )
+    assert 0.6 <= time.perf_counter() - start < 2.0
+    assert results["a"].ok and results["a"].value == "a ok"
+    assert results["b"].state == results["c"].state == "cancelled"
+
+
+def test_a_failing_sub_task_does_not_lose_its_siblings_results(client: Client) -> None:
+    plan = _diamond()
+    results = run_round(client, plan, SleepRunner(default=0.05, fail=frozenset({"b"})), FanOutPolicy(), "fail")
+    assert results["b"].state == "failed" and results["b"].error == "injected failure"
+    assert results["a"].ok and results["c"].ok and results["c"].value == "c ok"
+    assert plan.state("d") == "blocked" and results["d"].state == "blocked" and results["d"].error == "depends on b"
+
+
+def test_a_worker_side_crash_is_a_failed_value_too(client: Client) -> None:
+    def explode(task: SubTask, findings: str, tag: str) -> Any:
+        if task.id == "b":
+            raise RuntimeError("boom on the worker")
+        return SleepRunner(default=0.01)(task, findings, tag)
+
+    plan = Plan([SubTask(t, t) for t in "abc"])
+    results = run_round(client, plan, explode, FanOutPolicy(), "crash")
+    assert results["b"].state == "failed" and "boom on the worker" in (results["b"].error or "")
+    assert results["a"].ok and results["c"].ok
+
+
+def test_a_straggler_is_abandoned_at_its_timeout_and_replanned_fresh(client: Client) -> None:
+    plan = _diamond()
+    recorder = Recorder()
+    # c hangs for 10 s on its first attempt; its fresh re-plan "c~1" runs normally
+    runner = SleepRunner({"a": 0.05, "b": 0.05, "c": 10.0, "c~1": 0.05, "d": 0.05})
+    start = time.perf_counter()
+    results = run_round(client, plan, runner, FanOutPolicy(subtask_timeout=0.5), "straggler", recorder)
+    assert time.perf_counter() - start < 3.0
+    assert results["c"].state == "timeout"
+    assert results["c~1"].ok
+    assert results["d"].ok and results["d"].start >= results["c~1"].end  # d waited for the fresh copy
+    assert recorder.of("timeout") == ["c"] and "c~1" in recorder.of("planned")
+
+
+def test_a_straggler_past_its_replans_blocks_its_dependents(client: Client) -> None:
+    plan = _diamond()
+    runner = SleepRunner({"a": 0.05, "b": 0.05, "c": 10.0, "c~1": 10.0})
+    results = run_round(client, plan, runner, FanOutPolicy(subtask_timeout=0.3, replans=1), "stuck")
+    assert results["c"].state == results["c~1"].state == "timeout"
+    assert results["b"].ok and plan.state("d") == "blocked"
+
+
+def test_a_hedged_duplicate_wins_and_the_late_result_is_ignored(client: Client) -> None:
+    plan = Plan([SubTask("a", "slow on its first worker")])
+    recorder = Recorder()
+    runner = SleepRunner({"a": 1.5}, hedge_latency={"a": 0.05})
+    start = time.perf_counter()
+    results = run_round(client, plan, runner, FanOutPolicy(hedge_after=0.2), "hedge", recorder)
+    assert time.perf_counter() - start < 1.2
+    assert results["a"].ok and results["a"].tag == "hedge"
+    assert recorder.of("hedged") == ["a"]
+    # the primary's result, if it comes at all, is never taken
+    assert all(r.tag == "hedge" for r in results.values())
+
+
+def test_the_supervisor_plans_fans_out_and_reduces_with_the_offline_model(client: Client) -> None:
+    goal, truths = demo_goal()
+    result = Supervisor(client, offline_model(q=0.8, latency=0.02)).run(goal)
+    assert result.stop_reason == "finished"
+    assert all(q.is_answered_by(result.answer) for q in truths), result.answer
+    plan = result.plans[0]
+    assert [t.role for t in plan.tasks] == ["researcher"] * 3 + ["analyst"]
+    assert plan.task("combine").deps == ("a", "b", "c")
+    frame = result.to_frame()
+    assert list(frame[frame.who == "supervisor"].what) == ["plan", "reduce"]
+    assert result.sequential > result.wall > 0 and result.ideal <= result.wall
+
+
+def test_a_model_that_plans_badly_gets_a_single_sub_task_plan(client: Client) -> None:
+    model = ScriptedModel(
+        [calls(("make_plan", '{"subtasks": [{"id": "a", "goal": "x", "deps": ["zz"]}]}')), final("done by hand")]
+    )
+    result = Supervisor(client, model, runner=SleepRunner(default=0.01)).run("a goal")
+    rejected = result.to_frame().query("what == 'plan rejected'")
+    assert "depends on 'zz'" in rejected.detail.iloc[0]
+    assert [t.goal for t in result.plans[0].tasks] == ["a goal"]
+    assert result.answer == "done by hand"
+
+
+def test_failed_work_is_replanned_as_another_round(client: Client) -> None:
+    # b fails in round 1, which blocks the combining analyst; round 2 redoes both, and b now works
+    runner = SleepRunner(default=0.01, fail=frozenset({"b"}), fail_rounds=1)
+    result = Supervisor(client, offline_model(), runner=runner, policy=FanOutPolicy(max_rounds=2)).run(
+        "Check INC-2108 and INC-2181 and INC-2325"
+    )
+    assert len(result.plans) == 2 and result.stop_reason == "finished"
+    second = result.plans[1]
+    assert [t.id for t in second.tasks] == ["b-r2", "combine-r2"]
+    assert second.task("combine-r2").deps == ("a", "b-r2", "c")
+    assert result.answer == "combine-r2 ok"
+    assert {r.id: r.state for r in result.results}["b"] == "failed"
+
+
+def test_work_that_keeps_failing_ends_incomplete_after_the_last_round(client: Client) -> None:
+    runner = SleepRunner(default=0.01, fail=frozenset({"b"}))
+    result = Supervisor(client, offline_model(), runner=runner, policy=FanOutPolicy(max_rounds=2)).run(
+        "Check INC-2108 and INC-2181"
+    )
+    assert len(result.plans) == 2
+    assert "incomplete: no result for b-r2, combine-r2" in result.answer
+
+
+@pytest.mark.parametrize("kwargs", [{"wait": "sometimes"}, {"wait": "deadline"}])
+def test_bad_policies_are_refused(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        FanOutPolicy(**kwargs)
+
+
+def test_code_40_6_2_is_reproduced_line_for_line() -> None:
+    expected = """subtasks N              : 8
+workers  W              : 8
+sum of subtask latency  : 1.066 s  (critical path if serial)
+slowest single subtask  : 0.213 s  (critical path if parallel)
+ideal fan-out speedup    : 5.00x  (independent sub-tasks)
+Amdahl ceiling (p=0.85)  : 3.90x  at W=8 workers"""
+    assert report(seed_plan(7, 8)) == expected
+
+
+def test_the_fanout_command_prints_the_course_output_then_a_real_run(process_cluster: Any) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "agentlab", "fanout", "--address", process_cluster.address],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "\n".join(lines[:6]) == report(seed_plan(7, 8))
+    assert lines[7].startswith("measured on the cluster    : ")
+    assert "achieved fan-out speedup" in lines[8] and "(ideal 5.00x)" in lines[8]
