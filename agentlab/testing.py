@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -24,7 +25,7 @@ from typing import Any
 from distributed import Client
 from distributed.security import Security
 
-__all__ = ["FakeClock", "ProcessCluster", "temporary_tls_files"]
+__all__ = ["FakeClock", "ProcessCluster", "kill_worker", "temporary_tls_files"]
 
 
 class FakeClock:
@@ -185,3 +186,15 @@ def temporary_tls_files(directory: str | Path) -> dict[str, str]:
     files["key"].write_text(str(security.tls_client_key))
     files["key"].chmod(0o600)
     return {name: str(path) for name, path in files.items()}
+
+
+def kill_worker(client: Client, seed: int = 0, sig: int = signal.SIGKILL) -> str:
+    """Fault injection: SIGKILL one worker process of a cluster on this machine, chosen by `seed`.
+
+    Dask notices the lost connection and re-runs that worker's tasks elsewhere (at-least-once), and a
+    nanny, if there is one, starts a fresh worker process.
+    """
+    pids = dict(client.run(os.getpid))
+    victim = str(sorted(pids)[random.Random(seed).randrange(len(pids))])
+    os.kill(pids[victim], sig)
+    return victim

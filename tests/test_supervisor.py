@@ -216,3 +216,23 @@ def test_the_fanout_command_prints_the_course_output_then_a_real_run(process_clu
     assert "\n".join(lines[:6]) == report(seed_plan(7, 8))
     assert lines[7].startswith("measured on the cluster    : ")
     assert "achieved fan-out speedup" in lines[8] and "(ideal 5.00x)" in lines[8]
+
+
+def test_a_worker_killed_mid_fan_out_loses_nothing() -> None:
+    from agentlab.testing import ProcessCluster, kill_worker
+
+    with ProcessCluster(n_workers=2, nthreads=8) as cluster, cluster.client() as client:
+        plan = Plan([SubTask(f"t{i}", f"task {i}") for i in range(12)])
+        runner = SleepRunner(default=0.6)
+        killed: list[str] = []
+
+        def kill_once(event: str, task: SubTask, info: dict[str, Any]) -> None:
+            if event == "dispatched" and task.id == "t11" and not killed:
+                time.sleep(0.2)  # let the sub-tasks start running on both workers
+                killed.append(kill_worker(client, seed=1))
+
+        results = run_round(client, plan, runner, FanOutPolicy(), "kill", kill_once)
+        assert killed
+        assert sorted(results) == sorted(t.id for t in plan.tasks)
+        assert all(r.ok for r in results.values())
+        assert {r.worker for r in results.values()} - {killed[0]}  # survivors (or the restarted worker) finished
