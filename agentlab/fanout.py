@@ -1,28 +1,30 @@
-"""One round of a fan-out: dispatch ready sub-tasks as Dask futures, stream results, handle stragglers (lab 03).
+"""One round of a fan-out: dispatch ready sub-tasks, stream results, handle stragglers (lab 03).
 
-    1. Every ready sub-task (dependencies done) becomes a Dask future on some worker.
+    1. Every ready sub-task (dependencies done) goes to a worker through a dispatcher
+       (`agentlab.dispatch`: lanes by default, or one Dask future per sub-task).
     2. Results stream back as they complete; each completion may make dependents ready: dispatch them.
     3. A failure is a value: the sub-task is `failed`, its dependents `blocked`, its siblings unaffected.
     4. A sub-task past `subtask_timeout` is abandoned and re-planned as a fresh sub-task (new id), at
        most `replans` times; past `hedge_after` it gets a speculative duplicate, and the first result
-       wins — the loser's future is cancelled, so whatever it still computes is never read.
+       wins — the loser is cancelled, so whatever it still computes is never read.
     5. The round ends when every sub-task is finished, or early by policy: `any`, `quorum` k done, or
        a `deadline`. What is unfinished then is cancelled; what finished is kept.
 
-Dask cannot stop a running thread: cancelling only stops *waiting* for it. Dask is also at-least-once
-(a worker's death re-runs its tasks), which is why the journal (lab 04) and idempotency keys exist.
+Nothing can stop a running thread: cancelling only stops *waiting* for it. Execution is also
+at-least-once (a worker's death re-runs its work), which is why the journal (lab 04) and idempotency
+keys exist.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from distributed import Client, Future, wait
+from distributed import Client
 
+from agentlab.dispatch import Dispatcher, LaneDispatcher, Work
 from agentlab.executor import SubTaskResult
 from agentlab.identity import step_key
 from agentlab.plan import Plan, SubTask, base_id
@@ -60,9 +62,9 @@ class FanOutPolicy:
 
 @dataclass
 class _Flight:
+    key: str
     task: SubTask
     tag: str
-    future: Future[Any]
     since: float
 
 
@@ -71,15 +73,14 @@ class _Round:
 
     def __init__(
         self,
-        client: Client,
+        dispatcher: Dispatcher,
         plan: Plan,
-        runner: Any,
         policy: FanOutPolicy,
         run_id: str,
         observe: Observer,
         done_before: dict[str, SubTaskResult],
     ) -> None:
-        self.client, self.plan, self.runner, self.policy, self.run_id = client, plan, runner, policy, run_id
+        self.dispatcher, self.plan, self.policy, self.run_id = dispatcher, plan, policy, run_id
         self.observe = observe
         self.results: dict[str, SubTaskResult] = {}
         self.known = done_before  # findings from earlier rounds that dependents may need
@@ -91,26 +92,27 @@ class _Round:
         deps = [self.results.get(d) or self.known.get(base_id(d)) for d in self.plan.inputs_of(task.id)]
         findings = findings_block([(r.id, r.role, r.state, "", r.value) for r in deps if r]) if deps else ""
         key = f"{task.id}-{tag}-{step_key(self.run_id, task.id, 'subtask', task.goal)}"
-        future = self.client.submit(self.runner, task, findings, tag, key=key, pure=False)
+        self.dispatcher.submit(Work(key, task, findings, tag))
         now = time.time()
-        self.flights[str(future.key)] = _Flight(task, tag, future, now)
+        self.flights[key] = _Flight(key, task, tag, now)
         self.first_seen.setdefault(task.id, now)
         self.plan.mark(task.id, "running")
-        self.observe("hedged" if tag == "hedge" else "dispatched", task, {"key": future.key})
+        self.observe("hedged" if tag == "hedge" else "dispatched", task, {"key": key})
 
     def live(self) -> list[_Flight]:
         return list(self.flights.values())
 
     def drop(self, flight: _Flight, why: str) -> None:
-        """Stop waiting for a copy: cancel its future; whatever it still computes is never read."""
-        self.flights.pop(str(flight.future.key), None)
-        flight.future.cancel()
+        """Stop waiting for a copy: cancel it; whatever it still computes is never read."""
+        self.flights.pop(flight.key, None)
+        self.dispatcher.cancel(flight.key)
         self.observe("ignored", flight.task, {"tag": flight.tag, "why": why})
 
-    def settle(self, flight: _Flight) -> None:
-        """A future finished: its result is the sub-task's, unless another copy already won."""
-        self.flights.pop(str(flight.future.key), None)
-        result = _result_of(flight)
+    def settle(self, key: str, result: SubTaskResult) -> None:
+        """A copy finished: its result is the sub-task's, unless another copy already won."""
+        flight = self.flights.pop(key, None)
+        if flight is None:
+            return  # a copy we had stopped waiting for
         if flight.task.id in self.results:
             self.observe("ignored", flight.task, {"tag": flight.tag, "why": "another copy finished first"})
             return
@@ -177,7 +179,8 @@ class _Round:
             since = self.first_seen[task_id]
             if self.policy.subtask_timeout is not None:
                 times.append(since + self.policy.subtask_timeout)
-            if self.policy.hedge_after is not None:
+            hedged = any(f.tag == "hedge" for f in self.live() if f.task.id == task_id)
+            if self.policy.hedge_after is not None and not hedged:
                 times.append(since + self.policy.hedge_after)
         return max(0.0, min(times) - now) if times else None
 
@@ -190,7 +193,7 @@ class _Round:
     def close(self, reason: str) -> None:
         """End the round: cancel whatever is still in flight; unfinished sub-tasks are `cancelled`."""
         for flight in list(self.flights.values()):
-            flight.future.cancel()
+            self.dispatcher.cancel(flight.key)
             if flight.task.id not in self.results:
                 now = time.time()
                 self.results[flight.task.id] = SubTaskResult(
@@ -201,21 +204,6 @@ class _Round:
         self.flights.clear()
 
 
-def _result_of(flight: _Flight) -> SubTaskResult:
-    task = flight.task
-    if flight.future.status == "finished":
-        result = flight.future.result()
-        if isinstance(result, SubTaskResult):
-            return result
-        return SubTaskResult(task.id, task.role, "done", str(result), tag=flight.tag)
-    if flight.future.status == "error":
-        error = flight.future.exception()
-        why = f"{type(error).__name__}: {error}"
-    else:
-        why = f"the task was {flight.future.status}"
-    return SubTaskResult(task.id, task.role, "failed", "", why, tag=flight.tag)
-
-
 def run_round(
     client: Client,
     plan: Plan,
@@ -224,29 +212,35 @@ def run_round(
     run_id: str,
     observe: Observer | None = None,
     done_before: dict[str, SubTaskResult] | None = None,
+    dispatcher: Dispatcher | None = None,
 ) -> dict[str, SubTaskResult]:
-    """Run every sub-task of `plan` that can run, by the policy; return each one's result by id."""
-    state = _Round(client, plan, runner, policy, run_id, observe or (lambda *_: None), done_before or {})
-    for task in plan.ready():
-        state.dispatch(task)
-    while state.live():
-        with contextlib.suppress(TimeoutError):  # on timeout a clock needs attention: timeout, hedge, deadline
-            wait(
-                [f.future for f in state.flights.values()],
-                timeout=state.next_wakeup(time.time()),
-                return_when="FIRST_COMPLETED",
-            )
-        for flight in [f for f in list(state.flights.values()) if f.future.done()]:
-            state.settle(flight)
-        now = time.time()
-        if state.enough():
-            state.close(f"the round reached its {policy.wait} policy")
-            break
-        if policy.deadline is not None and now >= state.start + policy.deadline:
-            state.close(f"the round's deadline of {policy.deadline:g} s passed")
-            break
-        state.check_clocks(now)
+    """Run every sub-task of `plan` that can run, by the policy; return each one's result by id.
+
+    `dispatcher` decides how sub-tasks reach the workers (default: a `LaneDispatcher` for this round).
+    """
+    own = dispatcher is None
+    dispatch = dispatcher or LaneDispatcher(client, runner)
+    state = _Round(dispatch, plan, policy, run_id, observe or (lambda *_: None), done_before or {})
+    try:
         for task in plan.ready():
             state.dispatch(task)
-    state.close("the round ended")
+        dispatch.flush()
+        while state.live():
+            for key, result in dispatch.completed(state.next_wakeup(time.time())):
+                state.settle(key, result)
+            now = time.time()
+            if state.enough():
+                state.close(f"the round reached its {policy.wait} policy")
+                break
+            if policy.deadline is not None and now >= state.start + policy.deadline:
+                state.close(f"the round's deadline of {policy.deadline:g} s passed")
+                break
+            state.check_clocks(now)
+            for task in plan.ready():
+                state.dispatch(task)
+            dispatch.flush()
+        state.close("the round ended")
+    finally:
+        if own:
+            dispatch.close()
     return state.results

@@ -24,6 +24,7 @@ import pandas as pd
 from distributed import Client
 
 from agentlab.analysis import critical_path
+from agentlab.dispatch import FuturesDispatcher, LaneDispatcher
 from agentlab.errors import AgentlabError, InvalidArguments
 from agentlab.executor import AgentRunner, SubTaskResult
 from agentlab.fanout import FanOutPolicy, Observer, run_round
@@ -104,8 +105,13 @@ class Supervisor:
         runner: Any = None,
         policy: FanOutPolicy | None = None,
         observers: Sequence[Observer] = (),
+        dispatch: str = "lanes",
     ) -> None:
-        self.client, self.model = client, model
+        """`dispatch`: "lanes" (batched actor lanes, for many I/O-bound steps) or "futures" (one Dask
+        future per sub-task, each visible in the dashboard); see `agentlab.dispatch`."""
+        if dispatch not in ("lanes", "futures"):
+            raise ValueError(f"dispatch must be 'lanes' or 'futures', not {dispatch!r}")
+        self.client, self.model, self.dispatch = client, model, dispatch
         self.runner = runner
         self.policy = policy or FanOutPolicy()
         self.observers = list(observers)
@@ -169,13 +175,17 @@ class Supervisor:
         start = time.time()
         known: dict[str, SubTaskResult] = {}  # the latest result of each planned sub-task, by its base id
         goals: dict[str, str] = {}
+        make = LaneDispatcher if self.dispatch == "lanes" else FuturesDispatcher
+        dispatcher = make(self.client, runner)
         try:
             plan = self.plan(goal, trace)
             for round_no in range(1, self.policy.max_rounds + 1):
                 plans.append(plan)
                 for task in plan.tasks:
                     self._observe("planned", task, {"round": round_no})
-                round_results = run_round(self.client, plan, runner, self.policy, run_id, self._observe, known)
+                round_results = run_round(
+                    self.client, plan, runner, self.policy, run_id, self._observe, known, dispatcher
+                )
                 for r in round_results.values():
                     known[base_id(r.id)] = r  # a re-plan's result takes the place of the one it redoes
                     goals[r.id] = plan.task(r.id).goal
@@ -189,6 +199,8 @@ class Supervisor:
             return FanOutResult(
                 f"The supervisor stopped: {exc}", "model_error", plans, results, trace, time.time() - start
             )
+        finally:
+            dispatcher.close()
         return FanOutResult(
             synthesize(findings_block([(r.id, r.role, r.state, "", r.value) for r in results])) or "",
             "max_rounds",

@@ -1,0 +1,231 @@
+"""Dispatchers: how a fan-out's sub-tasks reach the workers (labs 03 and 05; benchmarks/fanout.py).
+
+Agent work is I/O-bound: a sub-task spends its time waiting on a model or a tool. What matters is how
+close a fan-out's wall time comes to its critical path, and two costs stand in the way:
+
+* **per-task scheduling.** One Dask future per sub-task costs ~1–3 ms of scheduler work and a ~10 ms
+  submit→result floor from batched messages; 1,000 sub-tasks pay that 1,000 times.
+* **slots.** A worker runs at most `nthreads` tasks at once, and `async def` tasks still take a slot,
+  so 1,000 waiting sub-tasks need 1,000 slots — or they queue.
+
+`FuturesDispatcher` is the plain way: one future per sub-task. Every sub-task is a task in the Dask
+dashboard, and Dask re-runs it elsewhere if its worker dies. It is right for a handful of slow steps.
+
+`LaneDispatcher` is agentlab's way for many I/O-bound steps. Each worker holds one *lane*, a Dask actor
+that keeps the runner (sent once, not per sub-task). The client calls the lane directly
+(`direct_to_workers`: no scheduler hop, no batching delay); a call carries a *batch* of sub-tasks and
+the lane runs them concurrently on the worker's event loop — awaiting an async runner (`arun`), or in a
+lane thread pool for blocking runners. Ready sub-tasks are split into at most `calls_per_lane` calls
+per lane, so a small fan-out sends one call per sub-task (results stream back one by one) and a huge
+one sends a few big batches (a batch answers when its slowest member does: the price of throughput).
+
+Trade-offs, said plainly: lane work is not a Dask task, so the dashboard shows only the lanes, not the
+sub-tasks (the trace still records each one, with its worker); and Dask will not reschedule it — when a
+lane's worker dies, the dispatcher re-sends that lane's unfinished sub-tasks to the surviving lanes
+itself. Either way execution is at-least-once, which is why results are taken once per sub-task id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import queue
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from distributed import Client, Future, wait
+
+from agentlab.executor import SubTaskResult
+from agentlab.plan import SubTask
+
+__all__ = ["Dispatcher", "FuturesDispatcher", "Lane", "LaneDispatcher", "Work"]
+
+
+@dataclass(frozen=True)
+class Work:
+    """One sub-task to run: its flight key (unique per copy), the task, its inputs and which copy it is."""
+
+    key: str
+    task: SubTask
+    findings: str = ""
+    tag: str = "primary"
+
+
+class Dispatcher(Protocol):
+    def submit(self, work: Work) -> None: ...
+    def flush(self) -> None: ...
+    def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]: ...
+    def cancel(self, key: str) -> None: ...
+    def close(self) -> None: ...
+
+
+def failed(work: Work, why: str) -> SubTaskResult:
+    return SubTaskResult(work.task.id, work.task.role, "failed", "", why, tag=work.tag)
+
+
+def _as_result(work: Work, value: Any) -> SubTaskResult:
+    if isinstance(value, SubTaskResult):
+        return value
+    return SubTaskResult(work.task.id, work.task.role, "done", str(value), tag=work.tag)
+
+
+class FuturesDispatcher:
+    """One Dask future per sub-task (keyed by the sub-task copy's identity)."""
+
+    def __init__(self, client: Client, runner: Any) -> None:
+        self.client, self.runner = client, runner
+        self.futures: dict[str, tuple[Work, Future[Any]]] = {}
+
+    def submit(self, work: Work) -> None:
+        future = self.client.submit(self.runner, work.task, work.findings, work.tag, key=work.key, pure=False)
+        self.futures[work.key] = (work, future)
+
+    def flush(self) -> None:
+        """Futures are submitted as they come."""
+
+    def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]:
+        if not self.futures:
+            return []
+        with contextlib.suppress(TimeoutError):  # on a timeout, collect whatever did finish
+            wait([f for _, f in self.futures.values()], timeout=timeout, return_when="FIRST_COMPLETED")
+        done = []
+        for key, (work, future) in list(self.futures.items()):
+            if future.done():
+                del self.futures[key]
+                if future.status == "finished":
+                    done.append((key, _as_result(work, future.result())))
+                else:
+                    error = future.exception() if future.status == "error" else future.status
+                    done.append((key, failed(work, f"{type(error).__name__}: {error}")))
+        return done
+
+    def cancel(self, key: str) -> None:
+        entry = self.futures.pop(key, None)
+        if entry:
+            entry[1].cancel()  # stops it if queued; a running thread finishes, unread
+
+    def close(self) -> None:
+        for key in list(self.futures):
+            self.cancel(key)
+
+
+class Lane:
+    """A Dask actor on one worker that runs batches of sub-tasks concurrently with one runner."""
+
+    def __init__(self, runner: Any, threads: int = 256) -> None:
+        from distributed import get_worker  # noqa: PLC0415  (the actor is built inside a task)
+
+        self.runner = runner
+        self.address = str(get_worker().address)
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="agentlab-lane")
+
+    async def _one(self, work: Work) -> tuple[str, SubTaskResult]:
+        try:
+            if hasattr(self.runner, "arun"):
+                value = await self.runner.arun(work.task, work.findings, work.tag)
+            else:
+                loop = asyncio.get_running_loop()
+                value = await loop.run_in_executor(self.pool, self.runner, work.task, work.findings, work.tag)
+            result = _as_result(work, value)
+        except Exception as exc:  # a crash is this sub-task's failure, not the batch's
+            result = failed(work, f"{type(exc).__name__}: {exc}")
+        if not result.worker or result.worker.startswith("pid:"):
+            result = replace(result, worker=self.address)
+        return work.key, result
+
+    async def run_batch(self, batch: list[Work]) -> list[tuple[str, SubTaskResult]]:
+        return list(await asyncio.gather(*(self._one(w) for w in batch)))
+
+
+async def _forward(call: Any, batch: list[Work], lane: int, outbox: queue.Queue[Any]) -> None:
+    """On the client's event loop: wait for one lane call and hand its outcome to the supervisor thread."""
+    try:
+        outbox.put((lane, batch, await call, None))
+    except Exception as exc:  # the lane's worker died, or the call could not be delivered
+        outbox.put((lane, batch, None, exc))
+
+
+class LaneDispatcher:
+    """Batches of sub-tasks sent straight to one actor lane per worker (see the module docstring)."""
+
+    def __init__(self, client: Client, runner: Any, calls_per_lane: int = 16, threads: int = 256) -> None:
+        self.client, self.runner, self.calls_per_lane, self.threads = client, runner, calls_per_lane, threads
+        self.client.direct_to_workers = True  # lane calls go client → worker, not through the scheduler
+        self.lanes: dict[int, Any] = {}
+        self._next_lane = 0
+        self.pending: list[Work] = []
+        self.outbox: queue.Queue[Any] = queue.Queue()
+        self.in_flight: dict[str, Work] = {}
+        self.cancelled: set[str] = set()
+        self._open_lanes()
+
+    def _open_lanes(self) -> None:
+        workers = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
+        if not workers:
+            self.client.wait_for_workers(1, timeout=60)
+            workers = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
+        futures = [
+            self.client.submit(Lane, self.runner, self.threads, actor=True, workers=[w], pure=False) for w in workers
+        ]
+        for future in futures:
+            self.lanes[self._next_lane] = future.result()
+            self._next_lane += 1
+
+    def submit(self, work: Work) -> None:
+        self.pending.append(work)
+
+    def flush(self) -> None:
+        """Send what is pending: at most `calls_per_lane` calls per lane, spread round-robin."""
+        if not self.pending:
+            return
+        if not self.lanes:
+            self._open_lanes()
+        work, self.pending = self.pending, []
+        lanes = list(self.lanes)
+        calls = min(len(work), len(lanes) * self.calls_per_lane)
+        size = math.ceil(len(work) / calls)
+        for i in range(0, len(work), size):
+            batch = work[i : i + size]
+            lane = lanes[(i // size) % len(lanes)]
+            for item in batch:
+                self.in_flight[item.key] = item
+            call = self.lanes[lane].run_batch(batch)
+            self.client.loop.add_callback(_forward, call, batch, lane, self.outbox)  # type: ignore[union-attr]
+
+    def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]:
+        if not self.in_flight:
+            return []
+        try:
+            outcomes = [self.outbox.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while not self.outbox.empty():
+            outcomes.append(self.outbox.get_nowait())
+        done: list[tuple[str, SubTaskResult]] = []
+        for lane, batch, results, error in outcomes:
+            if error is not None:
+                self._lane_lost(lane, batch)
+                continue
+            for key, result in results:
+                if self.in_flight.pop(key, None) is not None and key not in self.cancelled:
+                    done.append((key, result))
+        self.flush()
+        return done
+
+    def _lane_lost(self, lane: int, batch: list[Work]) -> None:
+        """A lane's worker died: re-send its unfinished sub-tasks to the other lanes (at-least-once)."""
+        self.lanes.pop(lane, None)
+        for work in batch:
+            if self.in_flight.pop(work.key, None) is not None and work.key not in self.cancelled:
+                self.pending.append(work)
+
+    def cancel(self, key: str) -> None:
+        self.cancelled.add(key)  # a running sub-task cannot be stopped; its result will not be read
+        self.pending = [w for w in self.pending if w.key != key]
+        self.in_flight.pop(key, None)
+
+    def close(self) -> None:
+        self.pending.clear()
+        self.in_flight.clear()
