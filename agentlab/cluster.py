@@ -39,6 +39,8 @@ def local_cluster(
     **kwargs: Any,
 ) -> LocalCluster:
     """A local cluster of worker processes on 127.0.0.1, with many threads per worker for I/O-bound steps."""
+    if not dashboard:
+        kwargs.setdefault("scheduler_kwargs", {"dashboard": False})
     return LocalCluster(
         n_workers=n_workers,
         threads_per_worker=threads_per_worker,

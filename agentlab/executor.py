@@ -10,6 +10,7 @@ sub-tasks, and the benchmarks). Failures never escape a runner: a sub-task that 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 import re
@@ -142,12 +143,25 @@ class SleepRunner:
     fail: frozenset[str] = frozenset()
     fail_rounds: int | None = None
 
-    def __call__(self, task: SubTask, findings: str = "", tag: str = "primary") -> SubTaskResult:
-        start, worker = time.time(), where()
+    def seconds(self, task: SubTask, tag: str) -> float:
         base = base_id(task.id)
         table = self.hedge_latency if tag == "hedge" and base in self.hedge_latency else self.latency
-        time.sleep(table.get(task.id, table.get(base, self.default)))
+        return float(table.get(task.id, table.get(base, self.default)))
+
+    def outcome(self, task: SubTask, tag: str, start: float, worker: str) -> SubTaskResult:
         round_no = int(task.id.rsplit("-r", 1)[1]) if re.search(r"-r\d+$", task.id) else 1
-        if base in self.fail and (self.fail_rounds is None or round_no <= self.fail_rounds):
+        if base_id(task.id) in self.fail and (self.fail_rounds is None or round_no <= self.fail_rounds):
             return SubTaskResult(task.id, task.role, "failed", "", "injected failure", worker, start, time.time(), tag)
         return SubTaskResult(task.id, task.role, "done", f"{task.id} ok", None, worker, start, time.time(), tag)
+
+    def __call__(self, task: SubTask, findings: str = "", tag: str = "primary") -> SubTaskResult:
+        """Block a thread for the latency (what a synchronous tool call does)."""
+        start, worker = time.time(), where()
+        time.sleep(self.seconds(task, tag))
+        return self.outcome(task, tag, start, worker)
+
+    async def arun(self, task: SubTask, findings: str = "", tag: str = "primary") -> SubTaskResult:
+        """Wait without a thread (what an async tool call does): lanes use this when it exists."""
+        start = time.time()
+        await asyncio.sleep(self.seconds(task, tag))
+        return self.outcome(task, tag, start, "")

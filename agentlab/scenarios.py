@@ -1,0 +1,90 @@
+"""The research assistant scenario (the course's practical example), as a reusable experiment (lab 03).
+
+A set of analyst questions, each about several incidents, answered two ways with the same offline
+model and tools: by one sequential ReAct agent that works through the question's parts one after
+another, and by the planner-executor fan-out on the cluster. Each question's plan also gives the
+sum-over-max ideal: the speedup a perfect fan-out of its parts would reach.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+
+import pandas as pd
+from distributed import Client
+
+from agentlab.data import kb_index, kb_questions
+from agentlab.executor import AgentRunner
+from agentlab.fanout import FanOutPolicy
+from agentlab.loop import run_agent
+from agentlab.models import ChatModel
+from agentlab.planning import offline_plan
+from agentlab.retrieval import search_tool
+from agentlab.supervisor import Supervisor
+
+__all__ = ["analyst_questions", "research_assistant", "summarize"]
+
+
+def analyst_questions(count: int = 6, parts: int = 4) -> list[str]:
+    """Questions that each ask for the root causes of `parts` incidents from the question set."""
+    ids = [
+        re.search(r"INC-\d+", q.question).group(0)  # type: ignore[union-attr]
+        for q in kb_questions()
+        if q.kind == "incident" and len(q.doc_ids) == 1 and "INC-" in q.question
+    ]
+    ids = list(dict.fromkeys(ids))
+    groups = [ids[i : i + parts] for i in range(0, len(ids), parts)][:count]
+    return [f"What were the root causes of {', '.join(g[:-1])} and {g[-1]}?" for g in groups if len(g) == parts]
+
+
+def _sequential(question: str, model: ChatModel) -> float:
+    """One agent working through the question's parts in turn (what the single-agent assistant did)."""
+    start = time.perf_counter()
+    tools = [search_tool(kb_index())]
+    for part in offline_plan(question)["subtasks"]:
+        run_agent(part["goal"], model=model, tools=tools, max_turns=6)
+    return time.perf_counter() - start
+
+
+def research_assistant(client: Client, model: ChatModel, questions: list[str], timeout: float = 5.0) -> pd.DataFrame:
+    """Per question: sequential and fan-out latency, whether each beat the user's timeout, and the ideal."""
+    runner = AgentRunner(model)
+    supervisor = Supervisor(client, model, runner=runner, policy=FanOutPolicy(subtask_timeout=timeout))
+    rows = []
+    for question in questions:
+        sequential = _sequential(question, model)
+        result = supervisor.run(question)
+        researchers = [r.duration for r in result.results if r.role == "researcher" and r.ok]
+        analysts = sum(r.duration for r in result.results if r.role == "analyst")
+        sum_over_max = (result.spine + sum(researchers) + analysts) / (result.spine + max(researchers) + analysts)
+        rows.append(
+            {
+                "question": question,
+                "sequential_s": sequential,
+                "fanout_s": result.wall,
+                "speedup": sequential / result.wall,
+                "ideal_speedup": sum_over_max,
+                "sequential_timed_out": sequential > timeout,
+                "fanout_timed_out": result.wall > timeout,
+                "answered": result.stop_reason == "finished",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def summarize(frame: pd.DataFrame) -> str:
+    """The scenario's headline numbers, side by side."""
+    return "\n".join(
+        [
+            f"questions                   : {len(frame)}",
+            f"median latency, sequential  : {statistics.median(frame.sequential_s):.2f} s",
+            f"median latency, fan-out     : {statistics.median(frame.fanout_s):.2f} s",
+            f"timeout rate, sequential    : {frame.sequential_timed_out.mean():.0%}",
+            f"timeout rate, fan-out       : {frame.fanout_timed_out.mean():.0%}",
+            f"median speedup (ideal)      : {statistics.median(frame.speedup):.2f}x "
+            f"({statistics.median(frame.ideal_speedup):.2f}x sum-over-max)",
+            f"achieved / ideal            : {statistics.median(frame.speedup / frame.ideal_speedup):.2f}",
+        ]
+    )
