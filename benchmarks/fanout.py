@@ -97,7 +97,7 @@ def main() -> None:
             futures = FuturesDispatcher(client, runner)
             row["futures"], _ = timed(lambda p=plan, r=runner, d=futures: fan_out(client, p, r, d), args.repeats)
             lanes = LaneDispatcher(client, runner, threads=512)
-            row["lanes"], results = timed(lambda p=plan, r=runner, d=lanes: fan_out(client, p, r, d), args.repeats)
+            row["lanes"], _ = timed(lambda p=plan, r=runner, d=lanes: fan_out(client, p, r, d), args.repeats)
             row["ideal"] = 0.213 if name == "seed8" else (0.2 if name == "wide1000" else one_loop(plan, runner))
         print_table(table)
         print("\nresearch assistant (offline model, lognormal steps: mean 0.4 s, sigma 0.8; user timeout 5 s):")
