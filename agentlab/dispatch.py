@@ -28,14 +28,13 @@ itself. Either way execution is at-least-once, which is why results are taken on
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import queue
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from distributed import Client, Future, wait
+from distributed import Client, Future
 
 from agentlab.executor import SubTaskResult
 from agentlab.plan import SubTask
@@ -77,10 +76,12 @@ class FuturesDispatcher:
     def __init__(self, client: Client, runner: Any) -> None:
         self.client, self.runner = client, runner
         self.futures: dict[str, tuple[Work, Future[Any]]] = {}
+        self.finished: queue.Queue[str] = queue.Queue()  # keys, pushed by the futures' done callbacks
 
     def submit(self, work: Work) -> None:
         future = self.client.submit(self.runner, work.task, work.findings, work.tag, key=work.key, pure=False)
         self.futures[work.key] = (work, future)
+        future.add_done_callback(lambda _, key=work.key: self.finished.put(key))
 
     def flush(self) -> None:
         """Futures are submitted as they come."""
@@ -88,17 +89,23 @@ class FuturesDispatcher:
     def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]:
         if not self.futures:
             return []
-        with contextlib.suppress(TimeoutError):  # on a timeout, collect whatever did finish
-            wait([f for _, f in self.futures.values()], timeout=timeout, return_when="FIRST_COMPLETED")
+        try:
+            keys = [self.finished.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while not self.finished.empty():
+            keys.append(self.finished.get_nowait())
         done = []
-        for key, (work, future) in list(self.futures.items()):
-            if future.done():
-                del self.futures[key]
-                if future.status == "finished":
-                    done.append((key, _as_result(work, future.result())))
-                else:
-                    error = future.exception() if future.status == "error" else future.status
-                    done.append((key, failed(work, f"{type(error).__name__}: {error}")))
+        for key in keys:
+            entry = self.futures.pop(key, None)
+            if entry is None:
+                continue  # cancelled: nobody waits for it any more
+            work, future = entry
+            if future.status == "finished":
+                done.append((key, _as_result(work, future.result())))
+            else:
+                error = future.exception() if future.status == "error" else future.status
+                done.append((key, failed(work, f"{type(error).__name__}: {error}")))
         return done
 
     def cancel(self, key: str) -> None:
