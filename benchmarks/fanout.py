@@ -107,8 +107,8 @@ def main() -> None:
             row["ideal"] = 0.213 if name == "seed8" else (0.2 if name == "wide1000" else one_loop(plan, runner))
         print_table(table)
         print("\nresearch assistant (offline model, lognormal steps: mean 0.4 s, sigma 0.8; user timeout 5 s):")
-        model = offline_model(q=0.8, latency=Latency("lognormal", mean=0.4, sigma=0.8))
-        frame = research_assistant(client, model, analyst_questions(count=6, parts=5))
+        model = offline_model(q=0.5, latency=Latency("lognormal", mean=0.4, sigma=0.8))
+        frame = research_assistant(client, model, analyst_questions(count=5, parts=4))
         print(summarize(frame))
 
 
