@@ -18,6 +18,7 @@ from agentlab import rpc
 from agentlab.executor import SubTaskResult, where
 from agentlab.guarded import GuardedToolbox
 from agentlab.plan import SubTask, base_id
+from agentlab.planning import parse_findings
 from agentlab.services.api_client import ApiClient, payment_tool
 from agentlab.wire import ToolCall
 
@@ -33,6 +34,8 @@ class PaymentRunner:
     amount: float = 10.0
     work_s: float = 0.05
     log_path: str | None = None
+    fail_first_round: frozenset[str] = frozenset()
+    """Sub-tasks that fail (before paying) in round 1, so the supervisor re-plans them in round 2."""
 
     def _log(self, task: SubTask, event: str) -> None:
         if self.log_path:
@@ -44,6 +47,9 @@ class PaymentRunner:
         start, worker = time.time(), where()
         self._log(task, "start")
         time.sleep(self.work_s)
+        if task.id in self.fail_first_round:  # round-1 ids have no "-r2" suffix
+            self._log(task, "failed")
+            return SubTaskResult(task.id, task.role, "failed", "", "injected failure", worker, start, time.time(), tag)
         with ApiClient(self.api_url, timeout=5.0) as client:
             # the path is the planned sub-task (base id): a fresh re-plan of the same work pays the same order
             box = GuardedToolbox(
@@ -55,15 +61,9 @@ class PaymentRunner:
             args = {"sku": "NR-1001", "amount": self.amount, "order": f"{self.run_id}-{base_id(task.id)}"}
             obs = box.call(ToolCall("pay", "pay", json.dumps(args)))
         self._log(task, "end")
-        state = "done" if obs.ok else "failed"
-        return SubTaskResult(
-            task.id,
-            task.role,
-            state,
-            obs.content if obs.ok else "",
-            None if obs.ok else obs.content,
-            worker,
-            start,
-            time.time(),
-            tag,
-        )
+        if not obs.ok:
+            return SubTaskResult(task.id, task.role, "failed", "", obs.content, worker, start, time.time(), tag)
+        # the value names what was paid and what this step was told: a run's answer is reproducible
+        inputs = sorted(f["id"] for f in parse_findings(findings))
+        value = f"paid {base_id(task.id)}" + (f" after {', '.join(inputs)}" if inputs else "")
+        return SubTaskResult(task.id, task.role, "done", value, None, worker, start, time.time(), tag)

@@ -18,7 +18,7 @@ keys exist.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,6 +124,25 @@ class _Round:
         if not result.ok:
             self.block_after(flight.task.id)
 
+    def replay(self, task: SubTask, result: SubTaskResult) -> None:
+        """A sub-task a journal says already finished: take its recorded result, run nothing."""
+        self.results[task.id] = result
+        self.plan.mark(task.id, result.state)
+        self.observe("replayed", task, {"result": result})
+        if not result.ok:
+            self.block_after(task.id)
+
+    def launch_ready(self, replayed: Mapping[str, SubTaskResult]) -> None:
+        """Dispatch every ready sub-task; recorded ones are replayed, which may make more of them ready."""
+        while ready := self.plan.ready():
+            for task in ready:
+                if task.id in replayed:
+                    self.replay(task, replayed[task.id])
+                else:
+                    self.dispatch(task)
+            if not any(task.id in replayed for task in ready):
+                return
+
     def block_after(self, task_id: str) -> None:
         """Everything downstream of a sub-task that failed for good is blocked: a result of its own."""
         for blocked in self.plan.block_dependents(task_id):
@@ -213,17 +232,19 @@ def run_round(
     observe: Observer | None = None,
     done_before: dict[str, SubTaskResult] | None = None,
     dispatcher: Dispatcher | None = None,
+    replayed: Mapping[str, SubTaskResult] | None = None,
 ) -> dict[str, SubTaskResult]:
     """Run every sub-task of `plan` that can run, by the policy; return each one's result by id.
 
-    `dispatcher` decides how sub-tasks reach the workers (default: a `LaneDispatcher` for this round).
+    `dispatcher` decides how sub-tasks reach the workers (default: a `LaneDispatcher` for this round);
+    `replayed` holds results a journal recorded on an earlier attempt of this run: those sub-tasks are
+    not run again.
     """
     own = dispatcher is None
     dispatch = dispatcher or LaneDispatcher(client, runner)
     state = _Round(dispatch, plan, policy, run_id, observe or (lambda *_: None), done_before or {})
     try:
-        for task in plan.ready():
-            state.dispatch(task)
+        state.launch_ready(replayed or {})
         dispatch.flush()
         while state.live():
             for key, result in dispatch.completed(state.next_wakeup(time.time())):
@@ -236,8 +257,7 @@ def run_round(
                 state.close(f"the round's deadline of {policy.deadline:g} s passed")
                 break
             state.check_clocks(now)
-            for task in plan.ready():
-                state.dispatch(task)
+            state.launch_ready(replayed or {})
             dispatch.flush()
         state.close("the round ended")
     finally:

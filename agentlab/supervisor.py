@@ -25,9 +25,11 @@ from distributed import Client
 
 from agentlab.analysis import critical_path
 from agentlab.dispatch import FuturesDispatcher, LaneDispatcher
+from agentlab.durable import RunJournal
 from agentlab.errors import AgentlabError, InvalidArguments
 from agentlab.executor import AgentRunner, SubTaskResult
 from agentlab.fanout import FanOutPolicy, Observer, run_round
+from agentlab.journal import JournalStore
 from agentlab.models import Model
 from agentlab.plan import Plan, SubTask, base_id
 from agentlab.planning import FINISH_TOOL, PLAN_TOOL, REPLAN_TOOL, findings_block, reduce_prompt, synthesize
@@ -106,40 +108,45 @@ class Supervisor:
         policy: FanOutPolicy | None = None,
         observers: Sequence[Observer] = (),
         dispatch: str = "lanes",
+        journal: JournalStore | None = None,
     ) -> None:
         """`dispatch`: "lanes" (batched actor lanes, for many I/O-bound steps) or "futures" (one Dask
-        future per sub-task, each visible in the dashboard); see `agentlab.dispatch`."""
+        future per sub-task, each visible in the dashboard); see `agentlab.dispatch`.
+        `journal`: where runs are recorded; running a run id again resumes it (`agentlab.durable`)."""
         if dispatch not in ("lanes", "futures"):
             raise ValueError(f"dispatch must be 'lanes' or 'futures', not {dispatch!r}")
         self.client, self.model, self.dispatch = client, model, dispatch
         self.runner = runner
         self.policy = policy or FanOutPolicy()
         self.observers = list(observers)
+        self.journal = journal
 
     def _observe(self, event: str, task: SubTask, info: dict[str, Any]) -> None:
         for observer in self.observers:
             observer(event, task, info)
 
-    def _step(self, trace: Trace, what: str, prompt: str, tools: list[dict[str, Any]]) -> ModelReply:
+    def _step(
+        self, trace: Trace, log: RunJournal, what: str, path: str, prompt: str, tools: list[dict[str, Any]]
+    ) -> ModelReply:
         start = time.time()
         messages = [
             {"role": "system", "content": PLANNER_PROMPT if what == "plan" else REDUCER_PROMPT},
             {"role": "user", "content": prompt},
         ]
-        reply = self.model.complete(messages, tools)
+        reply, replayed = log.model_step(path, prompt, lambda: self.model.complete(messages, tools))
         trace.add(
             "supervisor",
             what,
             start,
             time.time(),
-            reply.finish_reason,
+            "replayed" if replayed else reply.finish_reason,
             ", ".join(c.name for c in reply.tool_calls) or (reply.content or "")[:200],
         )
         return reply
 
-    def plan(self, goal: str, trace: Trace) -> Plan:
+    def plan(self, goal: str, trace: Trace, log: RunJournal) -> Plan:
         """The planning step. A plan the model gets wrong becomes a one-sub-task plan, noted in the trace."""
-        reply = self._step(trace, "plan", goal, [PLAN_TOOL])
+        reply = self._step(trace, log, "plan", "plan", goal, [PLAN_TOOL])
         call = next((c for c in reply.tool_calls if c.name == "make_plan"), None)
         try:
             if call is None:
@@ -150,13 +157,19 @@ class Supervisor:
             return Plan([SubTask("a", goal)])
 
     def reduce(
-        self, goal: str, latest: list[SubTaskResult], goals: dict[str, str], round_no: int, trace: Trace
+        self,
+        goal: str,
+        latest: list[SubTaskResult],
+        goals: dict[str, str],
+        round_no: int,
+        trace: Trace,
+        log: RunJournal,
     ) -> tuple[str, Plan | None]:
         """The reduce step over the latest result of every planned sub-task: (answer, None) to finish,
         or ("", the next round's plan)."""
         rows = [(r.id, r.role, r.state, goals.get(r.id, ""), r.value or r.error or "") for r in latest]
         prompt = reduce_prompt(goal, round_no, self.policy.max_rounds, findings_block(rows))
-        reply = self._step(trace, "reduce", prompt, [FINISH_TOOL, REPLAN_TOOL])
+        reply = self._step(trace, log, "reduce", f"r{round_no}/reduce", prompt, [FINISH_TOOL, REPLAN_TOOL])
         for call in reply.tool_calls:
             try:
                 args = json.loads(call.arguments)
@@ -177,22 +190,30 @@ class Supervisor:
         goals: dict[str, str] = {}
         make = LaneDispatcher if self.dispatch == "lanes" else FuturesDispatcher
         dispatcher = make(self.client, runner)
+        log = RunJournal(self.journal, run_id, goal)
         try:
-            plan = self.plan(goal, trace)
+            plan = self.plan(goal, trace, log)
             for round_no in range(1, self.policy.max_rounds + 1):
                 plans.append(plan)
                 for task in plan.tasks:
                     self._observe("planned", task, {"round": round_no})
+                record = log.recorder(round_no)
+
+                def observe(event: str, task: SubTask, info: dict[str, Any], record: Observer = record) -> None:
+                    record(event, task, info)
+                    self._observe(event, task, info)
+
                 round_results = run_round(
-                    self.client, plan, runner, self.policy, run_id, self._observe, known, dispatcher
+                    self.client, plan, runner, self.policy, run_id, observe, known, dispatcher, log.replayed(plan)
                 )
                 for r in round_results.values():
                     known[base_id(r.id)] = r  # a re-plan's result takes the place of the one it redoes
                     goals[r.id] = plan.task(r.id).goal
                     trace.add(f"{r.role}:{r.id}", goals[r.id], r.start or start, r.end or start, r.state, r.worker)
                 results.extend(round_results.values())
-                answer, next_plan = self.reduce(goal, list(known.values()), goals, round_no, trace)
+                answer, next_plan = self.reduce(goal, list(known.values()), goals, round_no, trace, log)
                 if next_plan is None:
+                    log.finish("finished", answer)
                     return FanOutResult(answer, "finished", plans, results, trace, time.time() - start)
                 plan = next_plan
         except AgentlabError as exc:

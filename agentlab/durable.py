@@ -1,0 +1,84 @@
+"""Durable runs: the supervisor's side of the journal — replay what is recorded, record what is new (lab 04).
+
+Running a run id again after a crash (the kernel died, the CLI was killed, the machine rebooted)
+replays from the journal every step that finished — the planning and reduce replies the supervisor
+depends on, and each sub-task's result — and runs only the rest. Steps are found by their content key
+(`agentlab.identity.step_key`), never by position, so a resumed run that finishes sub-tasks in another
+order still finds each one's own result. Replayed model replies make the resumed run reach the same
+answer; idempotency keys at the services make side effects happen once (`agentlab.effects`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from agentlab.executor import SubTaskResult
+from agentlab.fanout import Observer
+from agentlab.identity import step_key
+from agentlab.journal import (
+    JournalStore,
+    Step,
+    completed,
+    decode_reply,
+    decode_result,
+    encode_reply,
+    encode_result,
+    subtask_key,
+)
+from agentlab.plan import Plan, SubTask
+from agentlab.wire import ModelReply
+
+__all__ = ["RunJournal"]
+
+REPLAYABLE = ("done", "failed", "blocked")
+"""Results a resume takes as they were. Timed-out and cancelled sub-tasks have no result: they run again."""
+
+
+class RunJournal:
+    """One run's journal as the supervisor uses it; with no store it records nothing and replays nothing."""
+
+    def __init__(self, store: JournalStore | None, run_id: str, goal: str) -> None:
+        self.store, self.run_id = store, run_id
+        self.done: dict[str, Step] = {}
+        if store is not None:
+            store.start_run(run_id, goal)
+            self.done = completed(store, run_id)
+
+    def _record(self, key: str, kind: str, path: str, payload: dict[str, Any]) -> None:
+        if self.store is not None:
+            self.store.append(Step(self.run_id, key, kind, path, "done", payload))
+
+    def model_step(self, path: str, prompt: str, call: Callable[[], ModelReply]) -> tuple[ModelReply, bool]:
+        """The reply for the model step at `path` with this prompt: recorded, or made now and recorded."""
+        key = step_key(self.run_id, path, "model", {"prompt": prompt})
+        if key in self.done:
+            return decode_reply(self.done[key].payload), True
+        reply = call()
+        self._record(key, "model", path, encode_reply(reply))
+        return reply, False
+
+    def replayed(self, plan: Plan) -> dict[str, SubTaskResult]:
+        """Recorded results for this plan's sub-tasks, by sub-task id."""
+        found = {}
+        for task in plan.tasks:
+            step = self.done.get(subtask_key(self.run_id, task))
+            if step is not None:
+                result = decode_result(step.payload)
+                if result.state in REPLAYABLE:
+                    found[task.id] = result
+        return found
+
+    def recorder(self, round_no: int) -> Observer:
+        """An observer that records each sub-task's result the moment it is settled."""
+
+        def record(event: str, task: SubTask, info: dict[str, Any]) -> None:
+            result = info.get("result")
+            if event in ("done", "failed") and isinstance(result, SubTaskResult):
+                self._record(subtask_key(self.run_id, task), "subtask", f"r{round_no}/{task.id}", encode_result(result))
+
+        return record
+
+    def finish(self, status: str, answer: str) -> None:
+        if self.store is not None:
+            self.store.finish_run(self.run_id, status, answer)

@@ -1,0 +1,34 @@
+"""A supervisor process for the crash tests: run (or resume) one durable multi-round run, print the answer.
+
+python tests/durable_driver.py ADDRESS API_URL JOURNAL RUN_ID LOG
+"""
+
+from __future__ import annotations
+
+import sys
+
+from distributed import Client
+
+from agentlab.effects import PaymentRunner
+from agentlab.fanout import FanOutPolicy
+from agentlab.journal_sqlite import SqliteJournal
+from agentlab.models import offline_model
+from agentlab.supervisor import Supervisor
+
+GOAL = "Settle the orders for INC-1, INC-2, INC-3, INC-4, INC-5 and INC-6"
+
+
+def main(address: str, api_url: str, journal: str, run_id: str, log: str) -> None:
+    # b fails in round 1, blocking the combining step: the reducer re-plans both as round 2
+    runner = PaymentRunner(api_url, run_id, work_s=0.4, log_path=log, fail_first_round=frozenset({"b"}))
+    with Client(address) as client, SqliteJournal(journal) as store:
+        print("READY", flush=True)  # imports and connections done: the run itself starts now
+        supervisor = Supervisor(
+            client, offline_model(latency=0.05), runner=runner, journal=store, policy=FanOutPolicy(max_rounds=2)
+        )
+        result = supervisor.run(GOAL, run_id=run_id)
+    print(f"ANSWER: {result.answer}", flush=True)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:6])
