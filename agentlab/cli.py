@@ -4,6 +4,8 @@ agentlab demo                a research goal fanned out by a supervisor on a loc
 agentlab run "question"      any question: fanned out, or one agent with --single; a real model with
                              --base-url / AGENTLAB_BASE_URL, a remote cluster with --address
 agentlab fanout              Code 40.6.2: the course's six lines, then the same plan run on the cluster
+agentlab run ... --run-id ID journal the run; the same id again resumes it (after a crash, say)
+agentlab runs [--show ID]    the journaled runs, or one run's steps
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ import os
 import sys
 import time
 
+import pandas as pd
+
 from agentlab.analysis import expected_turns
 from agentlab.cluster import connect, describe
 from agentlab.data import demo_goal, kb_index
 from agentlab.errors import AgentlabError
+from agentlab.journal import run_frame, runs_frame
+from agentlab.journal_sqlite import SqliteJournal, default_path
 from agentlab.latency import Latency
 from agentlab.loop import run_agent
 from agentlab.models import ChatModel, from_env, offline_model
@@ -55,10 +61,21 @@ def _single(question: str, args: argparse.Namespace) -> int:
 
 
 def _fan_out(goal: str, args: argparse.Namespace) -> FanOutResult:
-    """The supervisor on the cluster: plan, per-sub-task timeline, answer, speedups."""
-    with connect(args.address) as client:
-        print(f"cluster  : {describe(client)}")
-        result = Supervisor(client, _model(args)).run(goal)
+    """The supervisor on the cluster: plan, per-sub-task timeline, answer, speedups.
+
+    With --run-id the run is journaled; running the same id again resumes it, skipping finished steps.
+    """
+    run_id = getattr(args, "run_id", None)
+    journal = SqliteJournal(args.journal) if run_id else None
+    try:
+        with connect(args.address) as client:
+            print(f"cluster  : {describe(client)}")
+            if journal is not None:
+                print(f"journal  : {journal.path} (run {run_id})")
+            result = Supervisor(client, _model(args), journal=journal).run(goal, run_id=run_id)
+    finally:
+        if journal is not None:
+            journal.close()
     print(f"goal     : {goal}\n\nplan (round 1):\n{result.plans[0].describe()}\n")
     print(f"timeline (seconds since the run began):\n{result.timeline()}\n")
     print(f"answer   : {result.answer}\n")
@@ -73,6 +90,16 @@ def _demo(args: argparse.Namespace) -> int:
     verdict = "correct" if not missing and result.stop_reason == "finished" else f"WRONG (missing {missing})"
     print(f"truth    : {', '.join(repr(q.answer) for q in truths)} -> {verdict}")
     return 0 if verdict == "correct" else 1
+
+
+def _runs(args: argparse.Namespace) -> int:
+    """List the journaled runs, or show one run's steps."""
+    with SqliteJournal(args.journal) as journal:
+        frame = run_frame(journal, args.show) if args.show else runs_frame(journal)
+    if len(frame):
+        frame["created"] = pd.to_datetime(frame["created"], unit="s").dt.strftime("%Y-%m-%d %H:%M:%S")
+    print(frame.to_string(index=False) if len(frame) else "(no runs recorded)")
+    return 0
 
 
 def _seed(args: argparse.Namespace) -> int:
@@ -106,6 +133,11 @@ def _parser() -> argparse.ArgumentParser:
     fanout.add_argument("--n", type=int, default=8)
     for p in (demo, run, fanout):
         p.add_argument("--address", help="a Dask scheduler (default: $DASK_SCHEDULER_ADDRESS or a local cluster)")
+    run.add_argument("--run-id", help="journal the run under this id; the same id again resumes it")
+    runs = sub.add_parser("runs", help="list journaled runs (or --show RUN_ID for one run's steps)")
+    runs.add_argument("--show", metavar="RUN_ID")
+    for p in (run, runs):
+        p.add_argument("--journal", default=default_path(), help="the journal file (default: %(default)s)")
     return parser
 
 
@@ -116,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(args)
         if args.command == "fanout":
             return _seed(args)
+        if args.command == "runs":
+            return _runs(args)
         if args.single:
             return _single(args.question, args)
         return 0 if _fan_out(args.question, args).stop_reason == "finished" else 1

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from agentlab.data import demo_goal, demo_question
 
@@ -52,3 +53,18 @@ def test_run_against_an_unreachable_endpoint_fails_clearly() -> None:
     assert done.returncode == 1
     assert "model_error" in done.stdout and "cannot reach the model" in done.stdout
     assert "sk-hidden" not in done.stdout + done.stderr
+
+
+def test_a_run_with_an_id_is_journaled_and_running_it_again_resumes_from_the_journal(tmp_path: Path) -> None:
+    journal = str(tmp_path / "journal.sqlite")
+    goal = "What were the root causes of INC-2108 and INC-2181?"
+    first = _agentlab("run", goal, "--run-id", "r-1", "--journal", journal, "--latency", "0.02")
+    assert first.returncode == 0, first.stderr
+    steps = _agentlab("runs", "--journal", journal, "--show", "r-1")
+    assert len(steps.stdout.strip().splitlines()) == 1 + 5  # header; plan, two researchers, the analyst, reduce
+    again = _agentlab("run", goal, "--run-id", "r-1", "--journal", journal, "--latency", "0.02")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.split("answer   :")[1].split("\n")[0] == first.stdout.split("answer   :")[1].split("\n")[0]
+    assert _agentlab("runs", "--journal", journal, "--show", "r-1").stdout == steps.stdout  # nothing re-ran
+    listing = _agentlab("runs", "--journal", journal).stdout
+    assert "r-1" in listing and "finished" in listing
