@@ -167,7 +167,11 @@ class Supervisor:
     ) -> tuple[str, Plan | None]:
         """The reduce step over the latest result of every planned sub-task: (answer, None) to finish,
         or ("", the next round's plan)."""
-        rows = [(r.id, r.role, r.state, goals.get(r.id, ""), r.value or r.error or "") for r in latest]
+        # in a fixed order, so a resumed run asks the reduce step the very same question (and replays it)
+        rows = [
+            (r.id, r.role, r.state, goals.get(r.id, ""), r.value or r.error or "")
+            for r in sorted(latest, key=lambda r: r.id)
+        ]
         prompt = reduce_prompt(goal, round_no, self.policy.max_rounds, findings_block(rows))
         reply = self._step(trace, log, "reduce", f"r{round_no}/reduce", prompt, [FINISH_TOOL, REPLAN_TOOL])
         for call in reply.tool_calls:
