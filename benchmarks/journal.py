@@ -179,7 +179,44 @@ def main() -> None:
                     f"ratio {on / off:.2f}; +{(on - off) / n * 1e6:.0f} us per step",
                 )
             )
+        on, off = timed("fan-out with the journal on and off", functools.partial(fanout_with_journal, folder))
+        rows.append(
+            (
+                "the same fan-out (200 sub-tasks x 0.1 s): off / on",
+                f"{off:.3f} / {on:.3f} s",
+                f"ratio {on / off:.3f} (target <= 1.05)",
+            )
+        )
     print(table(rows))
+
+
+def fanout_with_journal(folder: Path, repeats: int = 5) -> tuple[float, float]:
+    """The same supervised fan-out, journaled and not, alternating runs on one cluster: median walls."""
+    from distributed import Client  # noqa: PLC0415  (only this measure needs a cluster)
+
+    from agentlab.cluster import local_cluster  # noqa: PLC0415
+    from agentlab.executor import SleepRunner  # noqa: PLC0415
+    from agentlab.models import offline_model  # noqa: PLC0415
+    from agentlab.supervisor import Supervisor  # noqa: PLC0415
+
+    goal = "Check " + "; ".join(f"part {i}" for i in range(200))  # the offline planner makes 200 sub-tasks + 1
+    walls: dict[bool, list[float]] = {True: [], False: []}
+    with (
+        local_cluster(dashboard=False) as cluster,
+        Client(cluster) as client,
+        SqliteJournal(folder / "fanout.sqlite") as journal,
+    ):
+        for i in range(repeats * 2 + 1):
+            use = i % 2 == 1
+            supervisor = Supervisor(
+                client, offline_model(), runner=SleepRunner(default=0.1), journal=journal if use else None
+            )
+            start = time.perf_counter()
+            result = supervisor.run(goal, run_id=f"bench-{i}")
+            if i:  # the first run warms the cluster
+                walls[use].append(time.perf_counter() - start)
+            assert result.stop_reason == "finished"
+    return statistics.median(walls[True]), statistics.median(walls[False])
 
 
 if __name__ == "__main__":
