@@ -52,5 +52,7 @@ def test_workers_killed_repeatedly_mid_fan_out_lose_nothing_and_charge_once(tmp_
         starts = [json.loads(line)["task"] for line in log.read_text().splitlines() if '"start"' in line]
         assert set(starts) == {t.id for t in plan.tasks}
         # at-least-once execution, exactly-once effect: re-runs happened, and the ledger still has one charge each
-        print(f"\n{dispatch}: kills {kills}; {len(starts)} executions for 24 sub-tasks; "
-              f"{api.stats()['replayed']} payments answered from the ledger")
+        print(
+            f"\n{dispatch}: kills {kills}; {len(starts)} executions for 24 sub-tasks; "
+            f"{api.stats()['replayed']} payments answered from the ledger"
+        )
