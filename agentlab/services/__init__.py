@@ -4,3 +4,5 @@ sandbox   model-written Python in a fresh, limited subprocess
 api       a local HTTP price and payments service (with a ledger and fault injection)
 sharded   the knowledge-base index sharded across Dask workers
 """
+
+__all__: list[str] = []
