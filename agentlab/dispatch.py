@@ -101,6 +101,11 @@ class FuturesDispatcher:
             if entry is None:
                 continue  # cancelled: nobody waits for it any more
             work, future = entry
+            if future.status not in ("finished", "error", "cancelled"):
+                # "lost": its worker died holding the result; Dask recomputes it, so wait for it again
+                self.futures[key] = entry
+                future.add_done_callback(lambda _, key=key: self.finished.put(key))
+                continue
             if future.status == "finished":
                 done.append((key, _as_result(work, future.result())))
             else:

@@ -50,10 +50,10 @@ def test_supervisor_killed_at_random_points_resumes_to_the_same_answer(tmp_path:
         assert "paid combine after" in reference
 
         kills = trials = 0
-        while kills < 20 and trials < 12:  # at least 20 kill points that land inside a live run
+        while kills < 20 and trials < 20:  # at least 20 kill points that land inside a live run
             run_id, log = f"trial-{trials}", tmp_path / f"trial-{trials}.log"
             trials += 1
-            for window in (0.9 * duration, 0.6 * duration, 0.3 * duration):  # each resume has less left to do
+            for window in (0.6 * duration, 0.35 * duration, 0.15 * duration):  # each resume has less left to do
                 proc = _start(cluster, api, journal, run_id, log)
                 assert proc.stdout is not None and proc.stdout.readline().strip() == "READY"
                 time.sleep(rng.uniform(0.0, window))
