@@ -6,6 +6,7 @@ agentlab run "question"      any question: fanned out, or one agent with --singl
 agentlab fanout              Code 40.6.2: the course's six lines, then the same plan run on the cluster
 agentlab run ... --run-id ID journal the run; the same id again resumes it (after a crash, say)
 agentlab runs [--show ID]    the journaled runs, or one run's steps
+agentlab grade [NOTEBOOK...] grade exercise notebooks (labs/README.md); agentlab student: regenerate them
 """
 
 from __future__ import annotations
@@ -136,12 +137,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--run-id", help="journal the run under this id; the same id again resumes it")
     runs = sub.add_parser("runs", help="list journaled runs (or --show RUN_ID for one run's steps)")
     runs.add_argument("--show", metavar="RUN_ID")
+    sub.add_parser("grade", help="grade exercise notebooks (see labs/README.md; needs the labs extra)")
+    sub.add_parser("student", help="regenerate the student notebooks from the instructor sources")
     for p in (run, runs):
         p.add_argument("--journal", default=default_path(), help="the journal file (default: %(default)s)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["grade"], ["student"]):
+        # grading needs pytest and nbformat (the labs/dev extras), so it is imported only when asked for
+        from agentlab.grading import cli as grading  # noqa: PLC0415
+
+        return int(grading.main(argv))
     args = _parser().parse_args(argv)
     try:
         if args.command == "demo":

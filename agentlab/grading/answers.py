@@ -1,0 +1,73 @@
+"""Finding a learner's answers in a notebook by tag, never by position (a mangled notebook is expected).
+
+A class of learners deletes cells, copies them (a copy keeps its tags), turns code into markdown and
+reorders things. Each of those becomes a clear reason for that part alone, never a crash:
+
+    missing      no cell carries the part's tag            "not found (deleted, or its tag removed?)"
+    duplicated   several cells carry it                     "2 cells are tagged ...: keep one"
+    wrong type   the tagged cell is markdown or raw now      "is a markdown cell: make it a code cell"
+
+Magic lines (`%time`, `!pip`) are commented out: the grader runs plain Python, not a kernel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentlab.grading.exercises import SETUP, Exercise
+
+__all__ = ["Located", "locate", "plain_python", "tags_of"]
+
+
+@dataclass(frozen=True)
+class Located:
+    """What the grader will run: the setup cells, then each answerable part's cell, in notebook order."""
+
+    setup: list[str]
+    answers: list[tuple[str, str]]
+    """(part, source) in notebook order, for parts with exactly one code cell."""
+    problems: dict[str, str] = field(default_factory=dict)
+    """part → why it cannot be graded."""
+
+
+def tags_of(cell: Any) -> list[str]:
+    tags = cell.get("metadata", {}).get("tags", [])
+    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+
+
+def plain_python(source: str) -> str:
+    """Comment out IPython magics and shell escapes, which plain Python cannot run."""
+    lines = source.split("\n")
+    return "\n".join(f"# (magic skipped) {ln}" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
+
+
+def _source(cell: Any) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def locate(cells: list[Any], exercise: Exercise) -> Located:
+    """The setup and answer cells of `exercise` among `cells`, with a reason for every part that is missing."""
+    setup = [plain_python(_source(c)) for c in cells if SETUP in tags_of(c) and c.get("cell_type") == "code"]
+    found: dict[str, list[tuple[int, Any]]] = {part: [] for part in exercise.parts}
+    for index, cell in enumerate(cells):
+        for part in exercise.parts:
+            if exercise.tag(part) in tags_of(cell):
+                found[part].append((index, cell))
+    answers: list[tuple[int, str, str]] = []
+    problems: dict[str, str] = {}
+    for part, hits in found.items():
+        tag = exercise.tag(part)
+        if not hits:
+            problems[part] = f"no cell is tagged {tag} (the answer cell was deleted, or its tag removed)"
+        elif len(hits) > 1:
+            problems[part] = (
+                f"{len(hits)} cells are tagged {tag} (a copied cell keeps its tags): "
+                "remove the tag from all but one, so the grader knows which answer is yours"
+            )
+        elif hits[0][1].get("cell_type") != "code":
+            problems[part] = f"the cell tagged {tag} is a {hits[0][1].get('cell_type')} cell now: make it a code cell"
+        else:
+            answers.append((hits[0][0], part, plain_python(_source(hits[0][1]))))
+    return Located(setup, [(part, source) for _, part, source in sorted(answers)], problems)

@@ -1,0 +1,110 @@
+"""The graded exercises of §40.6: which notebook, which answer cells, which names each must define.
+
+Every notebook follows the same conventions (labs/README.md):
+
+    tag `parameters`            the first code cell: reads AGENTLAB_FAST (fast mode shrinks work, skips nothing)
+    tag `setup`                 imports and data the answers may use; the grader runs it before the answers
+    tag `answer:ex2.timeout`    an answer cell, graded automatically; it defines the names listed below
+    tag `written:ex2.explain`   a written (markdown) answer, read by a person, not scored here
+    tag `uses-answers`          a given cell that reads your answers (it raises until you have answered)
+    tag `check:ex2`             the cell that calls check("ex2")
+
+The grader finds answers by these tags, never by position, and runs only the setup and answer cells.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["EXERCISES", "Exercise", "checks_dir", "exercise_of", "labs_dir"]
+
+ANSWER = "answer:"
+WRITTEN = "written:"
+CHECK = "check:"
+SETUP = "setup"
+USES_ANSWERS = "uses-answers"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: its notebook and its automatically graded parts."""
+
+    id: str
+    title: str
+    notebook: str
+    """The notebook's file name without `.ipynb`, the same for the instructor and the student version."""
+    parts: Mapping[str, tuple[str, ...]]
+    """Each part's name (its answer cell is tagged `answer:<id>.<part>`) and the names that cell defines."""
+
+    def tag(self, part: str) -> str:
+        return f"{ANSWER}{self.id}.{part}"
+
+    def part_of(self, name: str) -> str | None:
+        """The part whose answer cell defines `name`."""
+        return next((part for part, names in self.parts.items() if name in names), None)
+
+    @property
+    def check_file(self) -> Path:
+        return checks_dir() / f"test_{self.id}.py"
+
+
+EXERCISES: dict[str, Exercise] = {
+    "ex1": Exercise(
+        "ex1",
+        "Sequential spine or parallel fan-out?",
+        "ex1_spine_or_fanout",
+        {
+            "classify": ("CLASSIFICATION",),
+            "p_estimates": ("P_ESTIMATES",),
+            "ceiling": ("speedup_ceiling", "MOST_PARALLEL", "CEILING", "FINITE_BECAUSE"),
+            "fitted": ("fitted_p",),
+        },
+    ),
+    "ex2": Exercise(
+        "ex2",
+        "Add a straggler and a retry",
+        "ex2_straggler_and_retry",
+        {
+            "critical_path": ("parallel_critical_path",),
+            "timeout": ("worst_case_path",),
+            "engine": ("ENGINE_FEATURES",),
+        },
+    ),
+    "ex3": Exercise(
+        "ex3",
+        "Cost of a round versus a fan-out",
+        "ex3_round_or_fanout",
+        {
+            "expected_times": ("expected_sequential_time", "expected_fanout_time"),
+            "condition": ("fanout_beats_sequential", "break_even_overhead"),
+            "regime": ("KEEP_SEQUENTIAL",),
+        },
+    ),
+}
+
+
+def checks_dir() -> Path:
+    """The folder of the pytest check modules (`test_ex1.py`, ...)."""
+    return Path(__file__).resolve().parent / "checks"
+
+
+def labs_dir() -> Path:
+    """The labs folder: $AGENTLAB_LABS, else the repository's `labs/` next to the package, else ./labs."""
+    if os.environ.get("AGENTLAB_LABS"):
+        return Path(os.environ["AGENTLAB_LABS"])
+    beside = Path(__file__).resolve().parents[2] / "labs"
+    return beside if beside.is_dir() else Path.cwd() / "labs"
+
+
+def exercise_of(path: Path, metadata: Mapping[str, Any] | None = None) -> Exercise | None:
+    """Which exercise a notebook holds: its `agentlab.exercise` metadata, else an `exN` in its file name."""
+    named = (metadata or {}).get("agentlab", {}).get("exercise") if isinstance(metadata, Mapping) else None
+    if isinstance(named, str) and named in EXERCISES:
+        return EXERCISES[named]
+    found = re.search(r"(?<![a-z0-9])(ex\d+)", path.stem.lower())
+    return EXERCISES.get(found.group(1)) if found else None
