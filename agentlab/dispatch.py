@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import math
 import queue
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -173,17 +174,28 @@ class LaneDispatcher:
         self.cancelled: set[str] = set()
         self._open_lanes()
 
-    def _open_lanes(self) -> None:
-        workers = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
-        if not workers:
+    def _open_lanes(self, attempts: int = 20) -> None:
+        """One lane per live worker. After a worker dies the scheduler may still list it for a moment, so
+        placement may fall back to another worker, creation is bounded in time, and it is retried."""
+        for _ in range(attempts):
             self.client.wait_for_workers(1, timeout=60)
             workers = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
-        futures = [
-            self.client.submit(Lane, self.runner, self.threads, actor=True, workers=[w], pure=False) for w in workers
-        ]
-        for future in futures:
-            self.lanes[self._next_lane] = future.result()
-            self._next_lane += 1
+            futures = [
+                self.client.submit(
+                    Lane, self.runner, self.threads, actor=True, workers=[w], allow_other_workers=True, pure=False
+                )
+                for w in workers
+            ]
+            for future in futures:
+                try:
+                    self.lanes[self._next_lane] = future.result(timeout=10)
+                    self._next_lane += 1
+                except Exception:  # that worker died while the lane was being built: use the others
+                    future.cancel()
+            if self.lanes:
+                return
+            time.sleep(0.5)
+        raise RuntimeError("could not place a lane on any worker of the cluster")
 
     def submit(self, work: Work) -> None:
         self.pending.append(work)
