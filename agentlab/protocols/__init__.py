@@ -1,0 +1,17 @@
+"""Protocols: agents and tools as network-addressable participants (lab 06; course §5).
+
+MCP standardizes how an agent reaches tools; A2A how one agent delegates to another.
+
+    mcp_tools    an MCP tool as an agentlab Tool: name, schema, contract from annotations, result text
+    mcp_client   import any MCP server's tools (stdio command or streamable-HTTP URL), one session per process
+    mcp_server   serve agentlab tool sets over MCP (stdio or streamable HTTP on loopback)
+    mcp_runner   a supervisor's executor whose agents also use MCP tools, on the Dask workers
+    a2a_server   serve an agentlab agent over A2A (agent card, task lifecycle, streamed updates)
+    a2a_client   delegate a sub-task to an allowlisted remote A2A agent and follow its states
+    cli          `agentlab mcp ...` and `agentlab a2a ...`
+
+The A2A modules need the `a2a` extra (`pip install agentlab[a2a]`); nothing here is imported by the
+layers below it.
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,235 @@
+"""Delegating to a remote A2A agent: allowlisted, followed state by state, cancelled on timeout (lab 06).
+
+    agent = RemoteAgent("http://127.0.0.1:9100", name="researcher")
+    delegation = delegate(agent, "What was the root cause of INC-2041?", timeout=30)
+    delegation.state, delegation.answer, delegation.updates      # "completed", "...", [submitted, working, ...]
+
+    runner = A2ARunner({"researcher": agent}, local=AgentRunner(model))   # a supervisor's executor
+    Supervisor(client, model, runner=runner).run(goal)
+
+Before sending anything, `delegate` reads the agent's card and refuses (`NotApproved`) a URL that is not
+allowlisted, a card whose name is not the one allowlisted for that URL, and a card that sends its
+traffic somewhere else. Then it sends the goal as a streaming message and records every state the remote
+task passes through (submitted, working, completed, failed, canceled, ...) as a `TaskUpdate`. If the
+task has not finished within `timeout`, the caller stops waiting *and* asks the remote agent to cancel
+it — unlike a local thread, a remote task can really be stopped.
+
+`A2ARunner` is a runner (`runner(work) -> SubTaskResult`): sub-tasks whose role is mapped to a remote
+agent are delegated, the others go to `local`. Each update becomes a trace event of the sub-task
+(who = "a2a:<agent>"), so the Gantt chart and the run's trace show the remote task's life.
+Left out: authentication, push notifications, input-required turns (answered as a failure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import httpx
+from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
+from a2a.helpers import get_artifact_text, get_message_text
+from a2a.types import AgentCard, CancelTaskRequest, Message, Part, Role, SendMessageRequest, StreamResponse, TaskState
+
+from agentlab.errors import NotApproved
+from agentlab.executor import Runner, where
+from agentlab.steps import SubTaskResult, SubTaskState, Work
+from agentlab.trace import Event
+
+__all__ = ["A2ARunner", "Delegation", "RemoteAgent", "TaskUpdate", "adelegate", "delegate"]
+
+TERMINAL = frozenset({"completed", "failed", "canceled", "rejected"})
+
+
+@dataclass(frozen=True)
+class RemoteAgent:
+    """An allowlisted remote agent: its base URL and the name its card must carry."""
+
+    url: str
+    name: str
+
+    @property
+    def base(self) -> str:
+        return self.url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class TaskUpdate:
+    """One thing the remote task told us: its state (short name) and any text, at a time."""
+
+    state: str
+    text: str
+    at: float
+
+
+@dataclass
+class Delegation:
+    """How a delegated task went: the last state, the answer (if completed) and every update on the way."""
+
+    agent: RemoteAgent
+    goal: str
+    task_id: str = ""
+    state: str = "unsent"
+    answer: str = ""
+    updates: list[TaskUpdate] = field(default_factory=list)
+    start: float = field(default_factory=time.time)
+    end: float = 0.0
+
+    @property
+    def states(self) -> list[str]:
+        """The distinct states in the order they were reached."""
+        return list(dict.fromkeys(u.state for u in self.updates))
+
+    def events(self, run_id: str) -> list[Event]:
+        """Each update as a trace row, plus one row spanning the whole delegation."""
+        who = f"a2a:{self.agent.name}"
+        rows = [
+            Event(run_id, who, f"{u.state}: {u.text}"[:200], u.at, u.at, u.state, u.text[:500]) for u in self.updates
+        ]
+        span = Event(run_id, who, f"task {self.task_id} at {self.agent.base}", self.start, self.end, self.state)
+        return [span, *rows]
+
+
+def _state(value: int) -> str:
+    """TASK_STATE_INPUT_REQUIRED → "input_required"."""
+    return str(TaskState.Name(value)).removeprefix("TASK_STATE_").lower()
+
+
+def _record(delegation: Delegation, event: StreamResponse) -> None:
+    now = time.time()
+    if event.HasField("task"):
+        delegation.task_id = event.task.id
+        text = "\n".join(get_artifact_text(a) for a in event.task.artifacts)
+        delegation.updates.append(TaskUpdate(_state(event.task.status.state), text, now))
+        if event.task.artifacts:
+            delegation.answer = text
+    elif event.HasField("status_update"):
+        delegation.task_id = event.status_update.task_id
+        status = event.status_update.status
+        text = get_message_text(status.message) if status.HasField("message") else ""
+        delegation.updates.append(TaskUpdate(_state(status.state), text, now))
+    elif event.HasField("artifact_update"):
+        text = get_artifact_text(event.artifact_update.artifact)
+        delegation.answer = f"{delegation.answer}{text}" if event.artifact_update.append else text
+        delegation.updates.append(TaskUpdate("artifact", text, now))
+    elif event.HasField("message"):  # an agent may answer at once, without a task
+        delegation.answer = get_message_text(event.message)
+        delegation.updates.append(TaskUpdate("completed", delegation.answer, now))
+    if delegation.updates and delegation.updates[-1].state != "artifact":
+        delegation.state = delegation.updates[-1].state
+
+
+async def _checked_card(http: httpx.AsyncClient, agent: RemoteAgent) -> AgentCard:
+    """The agent's card, refused unless it is the allowlisted agent and keeps its traffic at its URL."""
+    card = await A2ACardResolver(http, agent.base).get_agent_card()
+    if card.name != agent.name:
+        raise NotApproved(f"the agent card at {agent.base} names {card.name!r}, not the allowlisted {agent.name!r}")
+    elsewhere = [i.url for i in card.supported_interfaces if not i.url.rstrip("/").startswith(agent.base)]
+    if elsewhere:
+        raise NotApproved(f"the agent card at {agent.base} sends requests elsewhere ({elsewhere[0]}); refused")
+    return card
+
+
+async def adelegate(
+    agent: RemoteAgent,
+    goal: str,
+    *,
+    timeout: float = 60.0,
+    allow: Mapping[str, RemoteAgent] | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> Delegation:
+    """Send `goal` to `agent`, follow its task to a final state, cancel it if `timeout` passes first.
+
+    `allow` (URL → agent) is the allowlist; by default the agent passed is the only one allowed.
+    Network failures and refusals raise (`NotApproved`, `httpx.HTTPError`); a remote task that fails
+    or is cancelled is a `Delegation` in that state, not an exception.
+    """
+    allowed = allow if allow is not None else {agent.base: agent}
+    if allowed.get(agent.base) != agent:
+        raise NotApproved(f"{agent.base} ({agent.name}) is not an allowlisted remote agent; refused")
+    delegation = Delegation(agent, goal)
+    own = http is None
+    http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
+    try:
+        card = await _checked_card(http, agent)
+        client = ClientFactory(ClientConfig(httpx_client=http, streaming=True)).create(card)
+        message = Message(role=Role.ROLE_USER, message_id=uuid.uuid4().hex, parts=[Part(text=goal)])
+        try:
+            async with asyncio.timeout(timeout):
+                async for event in client.send_message(SendMessageRequest(message=message)):
+                    _record(delegation, event)
+                    if delegation.state in TERMINAL:
+                        break
+        except TimeoutError:
+            await _cancel(client, delegation, timeout)
+    finally:
+        delegation.end = time.time()
+        if own:
+            await http.aclose()
+    return delegation
+
+
+async def _cancel(client: object, delegation: Delegation, timeout: float) -> None:
+    """Past the deadline: ask the remote agent to cancel, and record what it says."""
+    delegation.updates.append(TaskUpdate("timeout", f"no final state within {timeout:g} s: cancelling", time.time()))
+    delegation.state = "timeout"
+    if not delegation.task_id:
+        return  # the remote agent never even created the task
+    try:
+        async with asyncio.timeout(5.0):
+            task = await client.cancel_task(CancelTaskRequest(id=delegation.task_id))  # type: ignore[attr-defined]
+        delegation.updates.append(
+            TaskUpdate(_state(task.status.state), "cancelled on the caller's timeout", time.time())
+        )
+    except Exception as exc:  # the cancel itself failed: say so, the caller has stopped waiting anyway
+        delegation.updates.append(TaskUpdate("cancel_failed", f"{type(exc).__name__}: {exc}", time.time()))
+
+
+def delegate(
+    agent: RemoteAgent, goal: str, *, timeout: float = 60.0, allow: Mapping[str, RemoteAgent] | None = None
+) -> Delegation:
+    """`adelegate` for synchronous code (a notebook cell without await, a worker thread)."""
+    return asyncio.run(adelegate(agent, goal, timeout=timeout, allow=allow))
+
+
+@dataclass(frozen=True)
+class A2ARunner:
+    """A supervisor's runner: roles in `agents` are delegated to remote A2A agents, the rest run on `local`."""
+
+    agents: Mapping[str, RemoteAgent]
+    local: Runner | None = None
+    timeout: float = 60.0
+    """Seconds a delegated sub-task may take; after that the remote task is cancelled (state "timeout")."""
+
+    def __call__(self, work: Work) -> SubTaskResult:
+        if work.task.role not in self.agents:
+            return self._local(work)
+        return asyncio.run(self.arun(work))
+
+    async def arun(self, work: Work) -> SubTaskResult:
+        if work.task.role not in self.agents:
+            return await asyncio.to_thread(self._local, work)
+        agent, task, worker = self.agents[work.task.role], work.task, where()
+        goal = f"{task.goal}\n\n{work.findings}" if work.findings else task.goal
+        start = time.time()
+        allow = {a.base: a for a in self.agents.values()}
+        try:
+            delegation = await adelegate(agent, goal, timeout=self.timeout, allow=allow)
+        except Exception as exc:  # refused, unreachable: this sub-task fails, its siblings carry on
+            return work.result(
+                "failed", "", f"{type(exc).__name__}: {exc}", worker=worker, start=start, end=time.time()
+            )
+        events = tuple(delegation.events(f"{work.run_id}/{task.id}"))
+        if delegation.state == "completed":
+            return work.result("done", delegation.answer, worker=worker, start=start, end=time.time(), events=events)
+        state: SubTaskState = "timeout" if delegation.state == "timeout" else "failed"
+        last = delegation.updates[-1].text if delegation.updates else ""
+        why = f"the remote agent {agent.name} ended in {delegation.state}: {last}"
+        return work.result(state, "", why, worker=worker, start=start, end=time.time(), events=events)
+
+    def _local(self, work: Work) -> SubTaskResult:
+        if self.local is None:
+            return work.result("failed", "", f"no agent for the role {work.task.role!r}", worker=where())
+        return self.local(work)
