@@ -1,24 +1,64 @@
 """agentlab: learn distributed agent orchestration by running it (on Dask, offline by default).
 
 The names a learner types most; everything else lives in its own module (see the README's layout).
+They are loaded when first used, so `import agentlab.journal` loads the journal and not the model stack.
 """
 
-from agentlab.analysis import amdahl_ceiling, amdahl_speedup, critical_path_latency, expected_turns, sum_over_max
-from agentlab.cluster import connect
-from agentlab.errors import AgentlabError
-from agentlab.fanout import FanOutPolicy
-from agentlab.guarded import GuardedToolbox
-from agentlab.journal_sqlite import SqliteJournal
-from agentlab.latency import Latency
-from agentlab.loop import RunResult, run_agent
-from agentlab.models import ChatModel, ModelConfig, from_env, offline_model
-from agentlab.plan import Plan, SubTask
-from agentlab.retrieval import Index, search_tool
-from agentlab.rpc import ToolPolicy
-from agentlab.scripted import ScriptedModel
-from agentlab.supervisor import FanOutResult, Supervisor
-from agentlab.tools import Tool, Toolbox, tool
-from agentlab.trace import Trace
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agentlab.analysis import amdahl_ceiling, amdahl_speedup, critical_path_latency, expected_turns, sum_over_max
+    from agentlab.cluster import connect
+    from agentlab.errors import AgentlabError
+    from agentlab.guarded import GuardedToolbox
+    from agentlab.journal_sqlite import SqliteJournal
+    from agentlab.latency import Latency
+    from agentlab.loop import RunResult, run_agent
+    from agentlab.models import ChatModel, ModelConfig, from_env, offline_model
+    from agentlab.plan import Plan
+    from agentlab.retrieval import Index, search_tool
+    from agentlab.rounds import FanOutPolicy
+    from agentlab.rpc import ToolPolicy
+    from agentlab.scripted import ScriptedModel
+    from agentlab.steps import SubTask
+    from agentlab.supervisor import FanOutResult, Supervisor
+    from agentlab.tools import Tool, Toolbox, tool
+    from agentlab.trace import Trace
+
+_HOMES = {
+    "AgentlabError": "agentlab.errors",
+    "ChatModel": "agentlab.models",
+    "FanOutPolicy": "agentlab.rounds",
+    "FanOutResult": "agentlab.supervisor",
+    "GuardedToolbox": "agentlab.guarded",
+    "Index": "agentlab.retrieval",
+    "Latency": "agentlab.latency",
+    "ModelConfig": "agentlab.models",
+    "Plan": "agentlab.plan",
+    "RunResult": "agentlab.loop",
+    "ScriptedModel": "agentlab.scripted",
+    "SqliteJournal": "agentlab.journal_sqlite",
+    "SubTask": "agentlab.steps",
+    "Supervisor": "agentlab.supervisor",
+    "Tool": "agentlab.tools",
+    "ToolPolicy": "agentlab.rpc",
+    "Toolbox": "agentlab.tools",
+    "Trace": "agentlab.trace",
+    "amdahl_ceiling": "agentlab.analysis",
+    "amdahl_speedup": "agentlab.analysis",
+    "connect": "agentlab.cluster",
+    "critical_path_latency": "agentlab.analysis",
+    "expected_turns": "agentlab.analysis",
+    "from_env": "agentlab.models",
+    "offline_model": "agentlab.models",
+    "run_agent": "agentlab.loop",
+    "search_tool": "agentlab.retrieval",
+    "sum_over_max": "agentlab.analysis",
+    "tool": "agentlab.tools",
+}
 
 __all__ = [
     "AgentlabError",
@@ -52,3 +92,16 @@ __all__ = [
     "tool",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its module the first time it is asked for (PEP 562)."""
+    if name not in _HOMES:
+        raise AttributeError(f"module 'agentlab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])

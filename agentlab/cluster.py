@@ -23,34 +23,39 @@ from urllib.parse import urlparse
 from distributed import Client, LocalCluster
 from distributed.security import Security
 
-__all__ = ["InsecureClusterWarning", "connect", "describe", "is_loopback", "local_cluster"]
+__all__ = ["InsecureClusterWarning", "connect", "describe", "is_loopback", "local_cluster", "local_options"]
 
 
 class InsecureClusterWarning(UserWarning):
     """Connecting to a remote scheduler over plain TCP: anyone on the path can run code on it."""
 
 
-def local_cluster(
+def local_options(
     n_workers: int = 2,
     threads_per_worker: int = 32,
     *,
     dashboard: bool = True,
     security: Security | bool | None = None,
     **kwargs: Any,
-) -> LocalCluster:
-    """A local cluster of worker processes on 127.0.0.1, with many threads per worker for I/O-bound steps."""
+) -> dict[str, Any]:
+    """The settings of agentlab's local cluster: worker processes on 127.0.0.1, many threads each."""
     if not dashboard:
         kwargs.setdefault("scheduler_kwargs", {"dashboard": False})
-    return LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=threads_per_worker,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=":0" if dashboard else None,
-        security=security,
-        preload=["agentlab.worker_setup"],  # import agentlab on the workers now, not in the first sub-task
+    return {
+        "n_workers": n_workers,
+        "threads_per_worker": threads_per_worker,
+        "processes": True,
+        "host": "127.0.0.1",
+        "dashboard_address": ":0" if dashboard else None,
+        "security": security,
+        "preload": ["agentlab.worker_setup"],  # import agentlab on the workers now, not in the first sub-task
         **kwargs,
-    )
+    }
+
+
+def local_cluster(n_workers: int = 2, threads_per_worker: int = 32, **kwargs: Any) -> LocalCluster:
+    """A local cluster of worker processes on 127.0.0.1, with many threads per worker for I/O-bound steps."""
+    return LocalCluster(**local_options(n_workers, threads_per_worker, **kwargs))
 
 
 def is_loopback(address: str) -> bool:
@@ -76,16 +81,14 @@ def connect(
 ) -> Client:
     """A client for the cluster at `address`, `scheduler_file` or $DASK_SCHEDULER_ADDRESS.
 
-    With none of them, start a `local_cluster()` and connect to it (the client closes it on `close()`).
+    With none of them, start a local cluster (`local_options()`) that the client owns: Dask closes it
+    with the client.
     """
     address = address or os.environ.get("DASK_SCHEDULER_ADDRESS")
     if scheduler_file:
         return Client(scheduler_file=scheduler_file, security=security, **kwargs)
     if address is None:
-        cluster = local_cluster()
-        client = Client(cluster, **kwargs)
-        _close_cluster_with(client, cluster)
-        return client
+        return Client(**local_options(), **kwargs)
     if not address.startswith("tls://") and not is_loopback(address):
         warnings.warn(
             f"connecting to {address} without TLS: Dask lets anyone who can reach the scheduler run code on "
@@ -95,17 +98,6 @@ def connect(
             stacklevel=2,
         )
     return Client(address, security=security, **kwargs)
-
-
-def _close_cluster_with(client: Client, cluster: LocalCluster) -> None:
-    original = client.close
-
-    def close(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        cluster.close()
-        return result
-
-    client.close = close  # type: ignore[method-assign]
 
 
 def describe(client: Client) -> str:

@@ -32,28 +32,25 @@ import math
 import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Protocol
 
 from distributed import Client, Future
+from distributed.protocol import pickle
+from distributed.protocol.serialize import to_serialize
 
-from agentlab.executor import SubTaskResult
-from agentlab.plan import SubTask
+from agentlab.errors import ClusterError
+from agentlab.steps import SubTaskResult, Work
 
-__all__ = ["Dispatcher", "FuturesDispatcher", "Lane", "LaneDispatcher", "Work"]
+if TYPE_CHECKING:
+    from agentlab.executor import Runner
 
-
-@dataclass(frozen=True)
-class Work:
-    """One sub-task to run: its flight key (unique per copy), the task, its inputs and which copy it is."""
-
-    key: str
-    task: SubTask
-    findings: str = ""
-    tag: str = "primary"
+__all__ = ["Dispatcher", "FuturesDispatcher", "Lane", "LaneDispatcher", "Work", "check_runner"]
 
 
 class Dispatcher(Protocol):
+    """How a round hands sub-tasks to workers and hears back; keys are each copy's `Work.flight`."""
+
     def submit(self, work: Work) -> None: ...
     def flush(self) -> None: ...
     def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]: ...
@@ -61,28 +58,43 @@ class Dispatcher(Protocol):
     def close(self) -> None: ...
 
 
+def check_runner(runner: Runner) -> None:
+    """Fail now, clearly, if the runner cannot be sent to the workers (rather than deep inside Dask)."""
+    try:
+        pickle.dumps(runner)
+    except Exception as exc:
+        raise ClusterError(
+            f"the runner {type(runner).__name__} cannot be sent to the workers ({type(exc).__name__}: {exc}); "
+            "runners and the models they hold must pickle: no locks, open files or sockets in them"
+        ) from exc
+
+
 def failed(work: Work, why: str) -> SubTaskResult:
-    return SubTaskResult(work.task.id, work.task.role, "failed", "", why, tag=work.tag)
+    return work.result("failed", "", why)
 
 
 def _as_result(work: Work, value: Any) -> SubTaskResult:
     if isinstance(value, SubTaskResult):
         return value
-    return SubTaskResult(work.task.id, work.task.role, "done", str(value), tag=work.tag)
+    return work.result("failed", "", f"the runner returned a {type(value).__name__}, not a SubTaskResult")
 
 
 class FuturesDispatcher:
-    """One Dask future per sub-task (keyed by the sub-task copy's identity)."""
+    """One Dask future per sub-task copy (keyed by the copy's identity)."""
 
-    def __init__(self, client: Client, runner: Any) -> None:
+    def __init__(self, client: Client, runner: Runner) -> None:
+        check_runner(runner)
         self.client, self.runner = client, runner
         self.futures: dict[str, tuple[Work, Future[Any]]] = {}
         self.finished: queue.Queue[str] = queue.Queue()  # keys, pushed by the futures' done callbacks
 
     def submit(self, work: Work) -> None:
-        future = self.client.submit(self.runner, work.task, work.findings, work.tag, key=work.key, pure=False)
-        self.futures[work.key] = (work, future)
-        future.add_done_callback(lambda _, key=work.key: self.finished.put(key))
+        try:
+            future = self.client.submit(self.runner, work, key=work.flight, pure=False)
+        except Exception as exc:  # serialisation, or a closed client: the cluster cannot take the work
+            raise ClusterError(f"could not submit {work.task.id} to the cluster: {type(exc).__name__}: {exc}") from exc
+        self.futures[work.flight] = (work, future)
+        future.add_done_callback(lambda _, key=work.flight: self.finished.put(key))
 
     def flush(self) -> None:
         """Futures are submitted as they come."""
@@ -127,7 +139,7 @@ class FuturesDispatcher:
 class Lane:
     """A Dask actor on one worker that runs batches of sub-tasks concurrently with one runner."""
 
-    def __init__(self, runner: Any, threads: int = 256) -> None:
+    def __init__(self, runner: Runner, threads: int = 256) -> None:
         from distributed import get_worker  # noqa: PLC0415  (the actor is built inside a task)
 
         self.runner = runner
@@ -136,39 +148,53 @@ class Lane:
 
     async def _one(self, work: Work) -> tuple[str, SubTaskResult]:
         try:
-            if hasattr(self.runner, "arun"):
-                value = await self.runner.arun(work.task, work.findings, work.tag)
+            arun = getattr(self.runner, "arun", None)  # an AsyncRunner waits without a thread
+            if arun is not None:
+                value = await arun(work)
             else:
                 loop = asyncio.get_running_loop()
-                value = await loop.run_in_executor(self.pool, self.runner, work.task, work.findings, work.tag)
+                value = await loop.run_in_executor(self.pool, self.runner, work)
             result = _as_result(work, value)
         except Exception as exc:  # a crash is this sub-task's failure, not the batch's
             result = failed(work, f"{type(exc).__name__}: {exc}")
         if not result.worker or result.worker.startswith("pid:"):
             result = replace(result, worker=self.address)
-        return work.key, result
+        return work.flight, result
 
     async def run_batch(self, batch: list[Work]) -> list[tuple[str, SubTaskResult]]:
         return list(await asyncio.gather(*(self._one(w) for w in batch)))
 
 
-async def _forward(call: Any, batch: list[Work], lane: int, outbox: queue.Queue[Any]) -> None:
-    """On the client's event loop: wait for one lane call and hand its outcome to the supervisor thread."""
+async def _forward(client: Client, lane: _LaneHandle, batch: list[Work], outbox: queue.Queue[Any]) -> None:
+    """On the client's event loop: call one lane directly (client → worker, no scheduler hop) and hand
+    its outcome to the supervisor thread."""
     try:
-        outbox.put((lane, batch, await call, None))
+        reply = await client.rpc(lane.address).actor_execute(
+            function="run_batch", actor=lane.key, args=[to_serialize(batch)], kwargs={}
+        )
+        if reply.get("status") != "OK":
+            raise ClusterError(f"the lane on {lane.address} failed: {reply.get('exception')!r}")
+        outbox.put((lane.number, batch, reply["result"], None))
     except Exception as exc:  # the lane's worker died, or the call could not be delivered
-        outbox.put((lane, batch, None, exc))
+        outbox.put((lane.number, batch, None, exc))
+
+
+class _LaneHandle:
+    """A lane as the client knows it: where it lives, its actor key, and its future (which keeps it alive)."""
+
+    def __init__(self, number: int, future: Future[Any], address: str) -> None:
+        self.number, self.future, self.address, self.key = number, future, address, future.key
 
 
 class LaneDispatcher:
     """Batches of sub-tasks sent straight to one actor lane per worker (see the module docstring)."""
 
-    def __init__(self, client: Client, runner: Any, calls_per_lane: int = 16, threads: int = 256) -> None:
+    def __init__(self, client: Client, runner: Runner, calls_per_lane: int = 16, threads: int = 256) -> None:
+        check_runner(runner)
         self.client, self.runner, self.calls_per_lane, self.threads = client, runner, calls_per_lane, threads
-        self.client.direct_to_workers = True  # lane calls go client → worker, not through the scheduler
-        self.lanes: dict[int, Any] = {}
+        self.lanes: dict[int, _LaneHandle] = {}
         self._next_lane = 0
-        self.pending: list[Work] = []
+        self.pending: dict[str, Work] = {}
         self.outbox: queue.Queue[Any] = queue.Queue()
         self.in_flight: dict[str, Work] = {}
         self.cancelled: set[str] = set()
@@ -188,17 +214,19 @@ class LaneDispatcher:
             ]
             for future in futures:
                 try:
-                    self.lanes[self._next_lane] = future.result(timeout=10)
+                    future.result(timeout=10)
+                    address = self.client.who_has([future])[future.key][0]
+                    self.lanes[self._next_lane] = _LaneHandle(self._next_lane, future, address)
                     self._next_lane += 1
                 except Exception:  # that worker died while the lane was being built: use the others
                     future.cancel()
             if self.lanes:
                 return
             time.sleep(0.5)
-        raise RuntimeError("could not place a lane on any worker of the cluster")
+        raise ClusterError("could not place a lane on any worker of the cluster")
 
     def submit(self, work: Work) -> None:
-        self.pending.append(work)
+        self.pending[work.flight] = work
 
     def flush(self) -> None:
         """Send what is pending: at most `calls_per_lane` calls per lane, spread round-robin."""
@@ -206,7 +234,7 @@ class LaneDispatcher:
             return
         if not self.lanes:
             self._open_lanes()
-        work, self.pending = self.pending, []
+        work, self.pending = list(self.pending.values()), {}
         lanes = list(self.lanes)
         calls = min(len(work), len(lanes) * self.calls_per_lane)
         size = math.ceil(len(work) / calls)
@@ -214,9 +242,8 @@ class LaneDispatcher:
             batch = work[i : i + size]
             lane = lanes[(i // size) % len(lanes)]
             for item in batch:
-                self.in_flight[item.key] = item
-            call = self.lanes[lane].run_batch(batch)
-            self.client.loop.add_callback(_forward, call, batch, lane, self.outbox)  # type: ignore[union-attr]
+                self.in_flight[item.flight] = item
+            self.client.loop.add_callback(_forward, self.client, self.lanes[lane], batch, self.outbox)  # type: ignore[union-attr]
 
     def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]:
         if not self.in_flight:
@@ -242,14 +269,15 @@ class LaneDispatcher:
         """A lane's worker died: re-send its unfinished sub-tasks to the other lanes (at-least-once)."""
         self.lanes.pop(lane, None)
         for work in batch:
-            if self.in_flight.pop(work.key, None) is not None and work.key not in self.cancelled:
-                self.pending.append(work)
+            if self.in_flight.pop(work.flight, None) is not None and work.flight not in self.cancelled:
+                self.pending[work.flight] = work
 
     def cancel(self, key: str) -> None:
         self.cancelled.add(key)  # a running sub-task cannot be stopped; its result will not be read
-        self.pending = [w for w in self.pending if w.key != key]
+        self.pending.pop(key, None)
         self.in_flight.pop(key, None)
 
     def close(self) -> None:
         self.pending.clear()
         self.in_flight.clear()
+        self.lanes.clear()  # releasing the lanes' futures lets Dask retire the actors

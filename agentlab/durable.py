@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agentlab.executor import SubTaskResult
+from agentlab.errors import JournalMismatch
 from agentlab.fanout import Observer
-from agentlab.identity import step_key
+from agentlab.identity import KEY_SCHEME, model_step_key
 from agentlab.journal import (
     JournalStore,
     Step,
@@ -26,23 +26,36 @@ from agentlab.journal import (
     encode_result,
     subtask_key,
 )
-from agentlab.plan import Plan, SubTask
+from agentlab.plan import Plan
+from agentlab.steps import StopReason, SubTask, SubTaskResult
 from agentlab.wire import ModelReply
 
-__all__ = ["RunJournal"]
+__all__ = ["DurableRun"]
 
 REPLAYABLE = ("done", "failed", "blocked")
 """Results a resume takes as they were. Timed-out and cancelled sub-tasks have no result: they run again."""
 
 
-class RunJournal:
-    """One run's journal as the supervisor uses it; with no store it records nothing and replays nothing."""
+class DurableRun:
+    """One run as the supervisor journals it; with no store it records nothing and replays nothing.
+
+    Starting a run id the journal knows resumes it — unless it was recorded under another goal or another
+    key scheme (`agentlab.identity.KEY_SCHEME`), which is refused (`JournalMismatch`): its finished steps
+    could not be found by this run's keys, so they would silently run again.
+    """
 
     def __init__(self, store: JournalStore | None, run_id: str, goal: str) -> None:
         self.store, self.run_id = store, run_id
         self.done: dict[str, Step] = {}
         if store is not None:
-            store.start_run(run_id, goal)
+            known = store.run(run_id)
+            scheme = known.meta.get("key_scheme", 1) if known else KEY_SCHEME
+            if scheme != KEY_SCHEME:
+                raise JournalMismatch(
+                    f"run {run_id!r} was journaled under key scheme {scheme}; this agentlab uses {KEY_SCHEME}, "
+                    "so its finished steps cannot be found and would run again: start it under a new run id"
+                )
+            store.start_run(run_id, goal, {"key_scheme": KEY_SCHEME})
             self.done = completed(store, run_id)
 
     def _record(self, key: str, kind: str, path: str, payload: dict[str, Any]) -> None:
@@ -51,7 +64,7 @@ class RunJournal:
 
     def model_step(self, path: str, prompt: str, call: Callable[[], ModelReply]) -> tuple[ModelReply, bool]:
         """The reply for the model step at `path` with this prompt: recorded, or made now and recorded."""
-        key = step_key(self.run_id, path, "model", {"prompt": prompt})
+        key = model_step_key(self.run_id, path, prompt)
         if key in self.done:
             return decode_reply(self.done[key].payload), True
         reply = call()
@@ -69,16 +82,24 @@ class RunJournal:
                     found[task.id] = result
         return found
 
-    def recorder(self, round_no: int) -> Observer:
+    def recorder(self) -> Observer:
         """An observer that records each sub-task's result the moment it is settled."""
 
         def record(event: str, task: SubTask, info: dict[str, Any]) -> None:
             result = info.get("result")
             if event in ("done", "failed") and isinstance(result, SubTaskResult):
-                self._record(subtask_key(self.run_id, task), "subtask", f"r{round_no}/{task.id}", encode_result(result))
+                path = f"r{task.round}/{task.id}"
+                self._record(subtask_key(self.run_id, task), "subtask", path, encode_result(result))
 
         return record
 
-    def finish(self, status: str, answer: str) -> None:
+    def abort(self, error: Exception) -> None:
+        """Record a run that ended in a fault rather than a stop reason (the cluster, the configuration)."""
         if self.store is not None:
-            self.store.finish_run(self.run_id, status, answer)
+            self.store.finish_run(self.run_id, "failed", f"{type(error).__name__}: {error}", type(error).__name__)
+        self.store = None  # recorded: a later finish() must not overwrite it
+
+    def finish(self, reason: StopReason, answer: str) -> None:
+        """Record how the run ended: "finished" with an answer, "failed" (with the reason) otherwise."""
+        if self.store is not None:
+            self.store.finish_run(self.run_id, "finished" if reason == "answer" else "failed", answer, reason)

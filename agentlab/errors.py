@@ -15,32 +15,57 @@ tool message the model can read, instead of crashing. Lab 02 meets the tool-side
     │   └── CircuitOpen           the service's breaker is open: refused without calling
     ├── NotApproved           the call is not on the allowlist: refused and logged
     ├── ModelUnavailable      the model endpoint failed (after its own retries)
+    ├── ScriptError           a scripted model's script was used up or never matched (a test double)
     ├── CassetteMiss          a replayed run asked for a response that was never recorded
-    └── ConfigError           agentlab was configured wrongly (missing key, bad URL, ...)
+    ├── BudgetExhausted       the run's shared budget (tokens, cost, requests/minute) ran out
+    ├── MemoryUnavailable     the shared-memory server could not be reached or restarted
+    ├── ClusterError          the Dask cluster could not run the work (no workers, unpicklable runner, ...)
+    ├── ConfigError           agentlab was configured wrongly (missing key, bad URL, ...)
+    │   └── JournalMismatch       a journal or run id that does not fit this run (other goal, other key scheme)
+    └── UsageError            agentlab was called wrongly (a programming error in the caller's code)
+
+`ConfigError` and `UsageError` are also `ValueError`s, so code that caught those before keeps working.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agentlab.steps import StopReason
+
 __all__ = [
     "AgentlabError",
+    "BudgetExhausted",
     "CassetteMiss",
     "CircuitOpen",
+    "ClusterError",
     "ConfigError",
     "InvalidArguments",
+    "JournalMismatch",
     "MalformedArguments",
+    "MemoryUnavailable",
     "ModelOutputError",
     "ModelUnavailable",
     "NotApproved",
+    "ScriptError",
     "ServiceError",
     "Throttled",
     "ToolFailed",
     "ToolTimeout",
     "UnknownTool",
+    "UsageError",
 ]
 
 
 class AgentlabError(Exception):
-    """Base class of every error agentlab raises on purpose."""
+    """Base class of every error agentlab raises on purpose.
+
+    `stop_reason` says how a run that meets this error ends (`agentlab.steps.STOP_REASONS`); None means
+    it is not a way for a run to end but a fault to report (a misconfiguration, a dead cluster).
+    """
+
+    stop_reason: StopReason | None = None
 
 
 class ModelOutputError(AgentlabError):
@@ -97,10 +122,50 @@ class NotApproved(AgentlabError):
 class ModelUnavailable(AgentlabError):
     """The model endpoint could not produce a reply (connection, timeout, HTTP error)."""
 
+    stop_reason = "model_error"
+
 
 class CassetteMiss(AgentlabError):
     """Replay asked for a request the cassette never recorded: the run diverged from the recording."""
 
+    stop_reason = "model_error"
 
-class ConfigError(AgentlabError):
+
+class ScriptError(AgentlabError):
+    """A scripted model was asked for a reply its script does not have (exhausted, or no script matched)."""
+
+    stop_reason = "model_error"
+
+
+class ClusterError(AgentlabError):
+    """The Dask cluster could not run the work: no worker took it, or the runner could not be sent."""
+
+
+class BudgetExhausted(AgentlabError):
+    """A shared budget ran out: the loop ends the run gracefully with stop reason "budget"."""
+
+    stop_reason = "budget"
+
+    def __init__(self, message: str, *, limit: str = "tokens") -> None:
+        super().__init__(message)
+        self.limit = limit  # which limit ran out: "tokens", "cost" or "requests_per_minute"
+
+    def __reduce__(self) -> tuple[type[BudgetExhausted], tuple[str], dict[str, str]]:
+        return (type(self), (str(self),), {"limit": self.limit})  # keeps `limit` across processes
+
+
+class MemoryUnavailable(AgentlabError):
+    """The shared-memory server (blackboard, budgets) could not be reached, nor started again."""
+
+
+class ConfigError(AgentlabError, ValueError):
     """agentlab is configured wrongly (for example a real endpoint with no API key)."""
+
+
+class JournalMismatch(ConfigError):
+    """The journal does not fit this run: the run id was started with another goal, or the journal was
+    written under another key scheme (its steps cannot be found by this version's keys)."""
+
+
+class UsageError(AgentlabError, ValueError):
+    """agentlab was called wrongly: an unknown policy name, a payload that is not JSON, ..."""

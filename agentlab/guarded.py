@@ -24,6 +24,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +34,9 @@ import tenacity
 
 from agentlab import rpc
 from agentlab.errors import CircuitOpen, NotApproved, ServiceError, ToolFailed, ToolTimeout
-from agentlab.identity import step_key
+from agentlab.identity import StepId, step_key
 from agentlab.tools import Observation, Tool, Toolbox
+from agentlab.trace import Event
 from agentlab.wire import ToolCall
 
 __all__ = ["GuardedToolbox", "RpcEvent", "Services", "idempotency_key"]
@@ -59,6 +61,11 @@ class RpcEvent:
     start: float
     end: float
     detail: str = ""
+
+    def as_event(self, run_id: str) -> Event:
+        """This attempt as a trace row: who = "rpc:<tool>", what = the attempt and its key."""
+        what = f"attempt {self.attempt} key {self.key}" if self.attempt else f"{self.outcome} key {self.key}"
+        return Event(run_id, f"rpc:{self.tool}", what, self.start, self.end, self.outcome, self.detail)
 
 
 class Services:
@@ -108,14 +115,19 @@ class GuardedToolbox(Toolbox):
         default: rpc.ToolPolicy | None = None,
         approved: Collection[str] | None = None,
         run_id: str = "run",
-        path: str = "",
+        path: str | None = None,
+        step: StepId | None = None,
         services: Services | None = None,
     ) -> None:
+        """Idempotency keys come from `step` (the sub-task's identity: how agentlab's executors call it),
+        else from (`run_id`, `path`); with neither, every call of this toolbox is its own step's."""
         super().__init__(tools)
         self.policies = dict(policies or {})
         self.default = default or rpc.ToolPolicy()
         self.approved = None if approved is None else frozenset(approved)
-        self.run_id, self.path = run_id, path
+        self.step = step
+        self.run_id = step.run_id if step else run_id
+        self.path = step.work if step else (path if path is not None else uuid.uuid4().hex)
         self.services = services or Services()
         self.events: list[RpcEvent] = []
         self._lock = threading.Lock()
@@ -125,6 +137,14 @@ class GuardedToolbox(Toolbox):
 
     def events_frame(self) -> pd.DataFrame:
         return pd.DataFrame([e.__dict__ for e in self.events])
+
+    def trace_events(self, run_id: str | None = None) -> list[Event]:
+        """Every attempt, refusal and late result so far, as trace rows."""
+        return [e.as_event(run_id or self.run_id) for e in self.events]
+
+    def key(self, tool: str, args: dict[str, Any]) -> str:
+        """The idempotency key of a call: derived from the step's identity, never from the attempt."""
+        return self.step.tool(tool, args) if self.step else step_key(self.run_id, self.path, tool, args)
 
     def _event(self, *args: Any) -> None:
         with self._lock:
@@ -142,7 +162,7 @@ class GuardedToolbox(Toolbox):
     def run_tool(self, found: Tool, args: dict[str, Any]) -> Any:
         """Run one validated call under its policy (Toolbox.call calls this)."""
         policy = self.policy(found.name)
-        key = step_key(self.run_id, self.path, found.name, args)
+        key = self.key(found.name, args)
         attempts = policy.retry.attempts if policy.idempotent or policy.forwards_key else 1
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(attempts),
@@ -154,16 +174,18 @@ class GuardedToolbox(Toolbox):
             reraise=True,
         )
         try:
-            return retrying(self._attempt, found, args, policy, key)
+            for attempt in retrying:  # the attempt's number comes from the retry state, not from a log scan
+                with attempt:
+                    value = self._attempt(found, args, policy, key, attempt.retry_state.attempt_number)
+            return value
         except ToolFailed:
             if policy.fallback is None:
                 raise
             self._event(found.name, key, 0, "fallback", time.time(), time.time())
             return policy.fallback(**args)
 
-    def _attempt(self, found: Tool, args: dict[str, Any], policy: rpc.ToolPolicy, key: str) -> Any:
+    def _attempt(self, found: Tool, args: dict[str, Any], policy: rpc.ToolPolicy, key: str, attempt: int) -> Any:
         service = policy.service or found.name
-        attempt = 1 + sum(1 for e in self.events if e.key == key and e.outcome != "late")
         start = time.time()
         try:
             if policy.breaker:

@@ -1,19 +1,37 @@
-"""Step identity by content: one key for the journal, the Dask task and the idempotency key (labs 02, 04).
+"""Step identity by content: one identity per step, from which every key derives (labs 02, 04).
 
 A step is named by *what* it is — (run id, path in the plan, kind or tool, canonical arguments) — never
 by its position in a list, its completion order, or which attempt this is. Retries and re-executions of
 the same step therefore carry the same key, and a service that has seen the key can return the first
 result instead of acting twice. (Keys built from positions break as soon as steps finish out of order:
 LangGraph #7780 and DBOS #688 are that failure.)
+
+For a sub-task, `identify(run_id, task)` is the one function that names it. Everything else derives
+from the `StepId` it returns:
+
+    work      the work itself: (run, the planned sub-task it stands for, role, goal). A fresh re-plan
+              after a timeout, or a redo in a later round, is the same work.
+    journal   this attempt's result in the journal: (work, round, attempt, dependencies).
+    dask(tag) the Dask task key of one copy (primary or hedge) of this attempt.
+    tool(...) the idempotency key of a tool call: (work, tool, arguments), so a payment made by any
+              attempt or copy of the same work presents the same key and is charged once.
+
+`KEY_SCHEME` versions this scheme; a journal written under another one is refused, never silently re-run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["canonical", "step_key"]
+from agentlab.steps import SubTask
+
+__all__ = ["KEY_SCHEME", "StepId", "canonical", "identify", "model_step_key", "step_key"]
+
+KEY_SCHEME = 2
+"""1: sub-task keys hashed from the id string; 2: `identify` (work, attempt, round as fields)."""
 
 
 def canonical(value: Any) -> str:
@@ -25,3 +43,32 @@ def step_key(run_id: str, path: str, kind: str, arguments: Any = None) -> str:
     """The step's identity: a short, stable hash of what the step is."""
     digest = hashlib.sha256(canonical([run_id, path, kind, arguments]).encode()).hexdigest()
     return f"{kind}-{digest[:24]}"
+
+
+@dataclass(frozen=True)
+class StepId:
+    """The identity of one attempt of one sub-task (see the module docstring)."""
+
+    run_id: str
+    label: str
+    """The sub-task's id, for people (dashboards, traces); never parsed."""
+    work: str
+    journal: str
+
+    def dask(self, tag: str = "primary") -> str:
+        return f"{self.label}-{tag}-{self.journal}"
+
+    def tool(self, name: str, arguments: Any) -> str:
+        return step_key(self.run_id, self.work, name, arguments)
+
+
+def identify(run_id: str, task: SubTask) -> StepId:
+    """The one identity of `task` in run `run_id`."""
+    work = step_key(run_id, task.origin, "work", {"role": task.role, "goal": task.goal})
+    attempt = {"round": task.round, "attempt": task.attempt, "deps": list(task.deps)}
+    return StepId(run_id, task.id, work, step_key(run_id, work, "subtask", attempt))
+
+
+def model_step_key(run_id: str, path: str, prompt: str) -> str:
+    """The identity of one of the supervisor's model steps (plan, reduce): where it is and what it read."""
+    return step_key(run_id, path, "model", {"prompt": prompt})

@@ -35,13 +35,15 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from agentlab.executor import SubTaskResult
-from agentlab.identity import canonical, step_key
-from agentlab.plan import Plan, SubTask
+from agentlab.errors import UsageError
+from agentlab.identity import canonical, identify
+from agentlab.plan import Plan
+from agentlab.steps import SubTask, SubTaskResult
 from agentlab.trace import Event
 from agentlab.wire import ModelReply, ToolCall
 
 __all__ = [
+    "RUN_STATUSES",
     "STATUSES",
     "JournalStore",
     "PositionLog",
@@ -61,6 +63,9 @@ __all__ = [
 ]
 
 STATUSES = ("started", "done", "failed")
+"""A step event's status."""
+RUN_STATUSES = ("running", "finished", "failed")
+"""A run's status: "finished" means it ended with an answer; every other end is "failed", with its stop reason."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class RunInfo:
     meta: dict[str, Any] = field(default_factory=dict)
     done: int = 0
     """How many of its steps are done."""
+    stop_reason: str = ""
+    """Why it ended (`agentlab.steps.STOP_REASONS`); empty while it runs."""
 
 
 class JournalStore(Protocol):
@@ -116,8 +123,12 @@ class JournalStore(Protocol):
         """Begin a run, or resume it (same goal); True if it is new."""
         ...
 
-    def finish_run(self, run_id: str, status: str, answer: str = "") -> None:
-        """Mark a run "finished" or "failed", with its answer."""
+    def finish_run(self, run_id: str, status: str, answer: str = "", stop_reason: str = "") -> None:
+        """Mark a run "finished" or "failed", with its answer and why it stopped."""
+        ...
+
+    def run(self, run_id: str) -> RunInfo | None:
+        """One run, or None if the journal has never seen it."""
         ...
 
     def runs(self) -> list[RunInfo]:
@@ -128,28 +139,28 @@ class JournalStore(Protocol):
 
 
 def check_payload(value: Any, where: str = "payload", depth: int = 0) -> None:
-    """Raise TypeError or ValueError, naming the place, unless `value` is plain JSON that reads back equal.
+    """Raise `UsageError` (a ValueError), naming the place, unless `value` is plain JSON that reads back equal.
 
     `json.dumps` alone would quietly turn int keys into strings, and `canonical` would turn any object
     into its `str()`: a row that looks stored but does not read back as what was recorded.
     """
     if depth > 100:
-        raise ValueError(f"{where} is nested more than 100 levels deep (does it contain itself?)")
+        raise UsageError(f"{where} is nested more than 100 levels deep (does it contain itself?)")
     if value is None or isinstance(value, str | bool | int):
         return
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"{where} is {value}, which JSON cannot hold")
+            raise UsageError(f"{where} is {value}, which JSON cannot hold")
     elif isinstance(value, dict):
         for k, v in value.items():
             if not isinstance(k, str):
-                raise TypeError(f"{where} has a key {k!r} of type {type(k).__name__}; JSON keys are strings")
+                raise UsageError(f"{where} has a key {k!r} of type {type(k).__name__}; JSON keys are strings")
             check_payload(v, f"{where}[{k!r}]", depth + 1)
     elif isinstance(value, list | tuple):
         for i, v in enumerate(value):
             check_payload(v, f"{where}[{i}]", depth + 1)
     else:
-        raise TypeError(f"{where} is a {type(value).__name__}, which is not JSON (encode it first)")
+        raise UsageError(f"{where} is a {type(value).__name__}, which is not JSON (encode it first)")
 
 
 def encode_result(result: SubTaskResult) -> dict[str, Any]:
@@ -180,8 +191,9 @@ def decode_reply(payload: Mapping[str, Any]) -> ModelReply:
 
 
 def subtask_key(run_id: str, task: SubTask) -> str:
-    """A sub-task's step key: what it is (id, role, goal, dependencies), not when or where it ran."""
-    return step_key(run_id, task.id, "subtask", {"goal": task.goal, "role": task.role, "deps": list(task.deps)})
+    """A sub-task's journal key: `agentlab.identity.identify(run_id, task).journal` — what it is (its
+    work, round, attempt, dependencies), not when or where it ran."""
+    return identify(run_id, task).journal
 
 
 def plan_keys(run_id: str, plan: Plan) -> dict[str, str]:
@@ -235,8 +247,8 @@ def run_frame(store: JournalStore, run_id: str) -> pd.DataFrame:
 
 def runs_frame(store: JournalStore) -> pd.DataFrame:
     """Every run in the journal, one row each, oldest first."""
-    columns = ["run_id", "goal", "created", "status", "done", "answer"]
-    rows = [(r.run_id, r.goal, r.created, r.status, r.done, r.answer) for r in store.runs()]
+    columns = ["run_id", "goal", "created", "status", "stop_reason", "done", "answer"]
+    rows = [(r.run_id, r.goal, r.created, r.status, r.stop_reason, r.done, r.answer) for r in store.runs()]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -30,12 +30,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from agentlab.errors import ConfigError
-from agentlab.journal import STATUSES, RunInfo, Step, check_payload
+from agentlab.errors import ConfigError, JournalMismatch, UsageError
+from agentlab.journal import RUN_STATUSES, STATUSES, RunInfo, Step, check_payload
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SqliteJournal", "default_path"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Version 1, the starting point of every file. UNIQUE(run_id, key, status) makes re-recording a no-op,
 # and its index (run_id, key, status) is the (run_id, key) lookup index too.
@@ -52,7 +52,10 @@ CREATE TABLE IF NOT EXISTS steps (
 );
 """
 
-MIGRATIONS: dict[int, str] = {}
+MIGRATIONS: dict[int, str] = {
+    # 1 → 2: a run says why it ended (agentlab.steps.STOP_REASONS), not only finished or failed
+    1: "ALTER TABLE runs ADD COLUMN stop_reason TEXT NOT NULL DEFAULT ''",
+}
 """{version: SQL that upgrades a file from that version to the next}: add one per schema change (and
 bump SCHEMA_VERSION). Statements are separated by ";" and run in the opening transaction."""
 
@@ -71,16 +74,19 @@ SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? AND key = ?
 ORDER BY status = 'done' DESC, seq DESC LIMIT 1
 """
 
-_RUNS = """
-SELECT run_id, goal, created, status, answer, meta,
-       (SELECT COUNT(*) FROM steps s WHERE s.run_id = r.run_id AND s.status = 'done')
-FROM runs r ORDER BY created, run_id
-"""
+_RUN_COLUMNS = """run_id, goal, created, status, answer, meta,
+       (SELECT COUNT(*) FROM steps s WHERE s.run_id = r.run_id AND s.status = 'done'), stop_reason"""
+_RUNS = f"SELECT {_RUN_COLUMNS} FROM runs r ORDER BY created, run_id"
+_RUN = f"SELECT {_RUN_COLUMNS} FROM runs r WHERE run_id = ?"
 
 
 def default_path() -> str:
     """`AGENTLAB_JOURNAL` if set, else `~/.agentlab/journal.sqlite`."""
     return os.environ.get("AGENTLAB_JOURNAL") or str(Path.home() / ".agentlab" / "journal.sqlite")
+
+
+def _run(row: tuple[Any, ...]) -> RunInfo:
+    return RunInfo(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6], row[7])
 
 
 def _step(row: tuple[Any, ...]) -> Step:
@@ -97,7 +103,7 @@ class SqliteJournal:
         """`synchronous`: "NORMAL" (survives process crashes) or "FULL" (also power loss; slower).
         `busy_timeout`: seconds to wait for another process's write lock before giving up."""
         if synchronous not in ("NORMAL", "FULL"):
-            raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', not {synchronous!r}")
+            raise UsageError(f"synchronous must be 'NORMAL' or 'FULL', not {synchronous!r}")
         self.path = str(path if path is not None else default_path())
         if self.path != ":memory:":
             self.path = str(Path(self.path).expanduser())
@@ -148,7 +154,7 @@ class SqliteJournal:
     def append(self, step: Step) -> bool:
         """Record a step event; True if it was new (see `JournalStore.append`)."""
         if step.status not in STATUSES:
-            raise ValueError(f"a step's status is one of {STATUSES}, not {step.status!r}")
+            raise UsageError(f"a step's status is one of {STATUSES}, not {step.status!r}")
         check_payload(step.payload, f"the payload of step {step.path} ({step.key})")
         payload = json.dumps(step.payload, allow_nan=False, separators=(",", ":"))
         args = (step.run_id, step.key, step.kind, step.path, step.status, payload, step.created)
@@ -180,36 +186,48 @@ class SqliteJournal:
             try:
                 row = self._db.execute("SELECT goal FROM runs WHERE run_id = ?", (run_id,)).fetchone()
                 if row is not None and row[0] != goal:
-                    raise ValueError(f"run {run_id} was started with the goal {row[0]!r}, not {goal!r}")
+                    raise JournalMismatch(
+                        f"run {run_id!r} was started with the goal {row[0]!r}, not {goal!r}: resuming it would "
+                        "skip steps done for another goal; use another --run-id"
+                    )
                 if row is None:
                     self._db.execute(
                         "INSERT INTO runs (run_id, goal, created, status, meta) VALUES (?, ?, ?, 'running', ?)",
                         (run_id, goal, time.time(), json.dumps(dict(meta or {}))),
                     )
                 else:
-                    self._db.execute("UPDATE runs SET status = 'running', answer = '' WHERE run_id = ?", (run_id,))
+                    self._db.execute(
+                        "UPDATE runs SET status = 'running', answer = '', stop_reason = '' WHERE run_id = ?", (run_id,)
+                    )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
         return row is None
 
-    def finish_run(self, run_id: str, status: str, answer: str = "") -> None:
-        """Mark a run "finished" or "failed", with its answer; KeyError for a run never started."""
-        if status not in ("finished", "failed"):
-            raise ValueError(f"a run finishes as 'finished' or 'failed', not {status!r}")
+    def finish_run(self, run_id: str, status: str, answer: str = "", stop_reason: str = "") -> None:
+        """Mark a run "finished" or "failed", with its answer and why it stopped."""
+        if status not in RUN_STATUSES or status == "running":
+            raise UsageError(f"a run finishes as 'finished' or 'failed', not {status!r}")
         with self._lock:
             cursor = self._db.execute(
-                "UPDATE runs SET status = ?, answer = ? WHERE run_id = ?", (status, answer, run_id)
+                "UPDATE runs SET status = ?, answer = ?, stop_reason = ? WHERE run_id = ?",
+                (status, answer, stop_reason, run_id),
             )
         if cursor.rowcount == 0:
-            raise KeyError(f"no run {run_id!r} in the journal {self.path}")
+            raise UsageError(f"no run {run_id!r} in the journal {self.path}")
+
+    def run(self, run_id: str) -> RunInfo | None:
+        """One run, or None if the journal has never seen it."""
+        with self._lock:
+            row = self._db.execute(_RUN, (run_id,)).fetchone()
+        return None if row is None else _run(row)
 
     def runs(self) -> list[RunInfo]:
         """Every run, oldest first, with how many of its steps are done."""
         with self._lock:
             rows = self._db.execute(_RUNS).fetchall()
-        return [RunInfo(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]
+        return [_run(row) for row in rows]
 
     def checkpoint(self) -> None:
         """Move the write-ahead log into the main file and truncate it (so the file's size is the data's)."""

@@ -5,8 +5,8 @@
     3. Act: run the turn's tool calls (in parallel when there are several); bad calls become
        error observations, never exceptions.
     4. Observe: append one tool message per call, and go back to 1.
-    5. At the turn budget, ask once more with tools switched off, so the run still ends with an
-       answer and the reason it stopped ("budget").
+    5. At the turn budget, ask once more with tools switched off, so the run still ends with its best
+       effort and the reason it stopped ("max_turns": a best effort, not an answer).
 
 Each step is an event in the run's trace. The loop keeps no state outside this call, so an agent
 (model + tools) pickles cleanly to a Dask worker.
@@ -23,6 +23,7 @@ import pandas as pd
 
 from agentlab.errors import AgentlabError
 from agentlab.models import Model
+from agentlab.steps import StopReason
 from agentlab.tools import Observation, Tool, Toolbox
 from agentlab.trace import Trace
 from agentlab.wire import Message, ModelReply, assistant_message, tool_message
@@ -35,8 +36,9 @@ class RunResult:
     """How a run ended: the answer, why it stopped, the conversation and the trace."""
 
     answer: str
-    stop_reason: str
-    """"answer" (the model finished), "budget" (turn limit), or "model_error" (endpoint failed)."""
+    stop_reason: StopReason
+    """"answer" (the model finished), "max_turns" (turn limit), "model_error" (endpoint failed), ...
+    (`agentlab.steps.STOP_REASONS`)."""
     turns: int
     """Act-observe turns taken (model steps that called tools)."""
     messages: list[Message] = field(repr=False)
@@ -97,6 +99,9 @@ def run_agent(
         while turns < max_turns:
             reply = _reason(model, messages, toolbox, trace)  # Reason
             messages.append(assistant_message(reply))
+            if reply.is_final and not (reply.content or "").strip():  # an empty reply is never an answer
+                note = "The model sent an empty reply (no content, no tool calls): no answer."
+                return RunResult(note, "no_answer", turns, messages, trace, error="empty reply")
             if reply.is_final:  # Done?
                 return RunResult(reply.content or "", "answer", turns, messages, trace)
             turns += 1
@@ -104,11 +109,12 @@ def run_agent(
                 messages.append(tool_message(obs.call_id, obs.content))  # Observe
         reply = _reason(model, messages, toolbox, trace, tool_choice="none")
     except AgentlabError as exc:
-        answer = f"The run stopped because the model failed: {exc}"
-        return RunResult(answer, "model_error", turns, messages, trace, error=str(exc))
+        reason = exc.stop_reason or "model_error"
+        answer = f"The run stopped ({reason}): {exc}"
+        return RunResult(answer, reason, turns, messages, trace, error=str(exc))
     answer = reply.content or "(no answer)"
     if reply.tool_calls:  # a model that ignores tool_choice="none": do not run its calls
         answer = reply.content or "The model kept asking for tools after its turn budget ran out."
     messages.append({"role": "assistant", "content": answer})
     note = f"Stopped at the budget of {max_turns} turns without a final answer. Best answer so far: {answer}"
-    return RunResult(note, "budget", turns, messages, trace)
+    return RunResult(note, "max_turns", turns, messages, trace)

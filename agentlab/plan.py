@@ -14,40 +14,17 @@ proposed — unknown roles, missing dependencies, cycles and duplicate ids are c
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from typing import Any
 
 import networkx as nx
 
 from agentlab.errors import InvalidArguments
+from agentlab.steps import FINISHED, SubTask, SubTaskState
 
-__all__ = ["ROLES", "Plan", "SubTask", "base_id"]
+__all__ = ["ROLES", "Plan", "SubTask"]
 
 ROLES = ("researcher", "coder", "analyst", "critic")
-FINISHED = ("done", "failed", "timeout", "blocked", "cancelled")
-
-
-def base_id(task_id: str) -> str:
-    """The planned sub-task behind a re-plan: "c~1" (fresh after a timeout) and "c-r2" (round 2) are "c"."""
-    return re.sub(r"(~\d+|-r\d+)+$", "", task_id)
-
-
-@dataclass(frozen=True)
-class SubTask:
-    """One unit of delegated work: a goal for an executor agent in a role, after its dependencies."""
-
-    id: str
-    goal: str
-    role: str = "researcher"
-    deps: tuple[str, ...] = ()
-    attempt: int = 0
-    """0 for the planned sub-task; n for its n-th fresh re-plan after a timeout."""
-
-    def fresh(self) -> SubTask:
-        """The same work as a new sub-task (new identity), for re-planning after a timeout."""
-        return replace(self, id=f"{self.id.split('~')[0]}~{self.attempt + 1}", attempt=self.attempt + 1)
 
 
 class Plan:
@@ -72,8 +49,15 @@ class Plan:
             raise InvalidArguments(f"the plan has a dependency cycle: {cycle}")
 
     @classmethod
-    def from_spec(cls, spec: Any, earlier: Iterable[str] = ()) -> Plan:
-        """Build a plan from a model's `make_plan` arguments: {"subtasks": [{id, goal, role, deps}, ...]}."""
+    def from_spec(
+        cls, spec: Any, earlier: Iterable[str] = (), round_no: int = 1, origins: Mapping[str, str] | None = None
+    ) -> Plan:
+        """Build a plan from a model's `make_plan` (or `replan`) arguments:
+        {"subtasks": [{id, goal, role, deps, replaces}, ...]}.
+
+        `origins` maps earlier sub-task ids to the planned sub-task each stands for, so a sub-task that
+        `replaces` one of them stands for the same planned sub-task, whatever id the model gave it."""
+        origins = origins or {}
         items = spec.get("subtasks") if isinstance(spec, Mapping) else None
         if not isinstance(items, list) or not items:
             raise InvalidArguments("a plan needs a non-empty list 'subtasks'")
@@ -87,7 +71,12 @@ class Plan:
             deps = item.get("deps") or []
             if not isinstance(deps, list):
                 raise InvalidArguments(f"sub-task #{i}: 'deps' must be a list of ids")
-            tasks.append(SubTask(str(item.get("id") or f"t{i}"), str(item["goal"]), role, tuple(map(str, deps))))
+            task_id = str(item.get("id") or f"t{i}")
+            replaces = str(item["replaces"]) if item.get("replaces") else None
+            origin = origins.get(replaces, replaces) if replaces else task_id
+            tasks.append(
+                SubTask(task_id, str(item["goal"]), role, tuple(map(str, deps)), round_no, 0, replaces, origin)
+            )
         return cls(tasks, earlier)
 
     @property
@@ -98,23 +87,27 @@ class Plan:
         task: SubTask = self.graph.nodes[task_id]["task"]
         return task
 
-    def state(self, task_id: str) -> str:
-        return str(self.graph.nodes[task_id]["state"])
+    def state(self, task_id: str) -> SubTaskState:
+        state: SubTaskState = self.graph.nodes[task_id]["state"]
+        return state
 
-    def states(self) -> dict[str, str]:
+    def states(self) -> dict[str, SubTaskState]:
         return {n: self.state(n) for n in nx.topological_sort(self.graph)}
 
-    def mark(self, task_id: str, state: str) -> None:
+    def mark(self, task_id: str, state: SubTaskState) -> None:
         self.graph.nodes[task_id]["state"] = state
 
+    def is_ready(self, task_id: str) -> bool:
+        """Pending, with every dependency done."""
+        return self.state(task_id) == "pending" and all(self.state(d) == "done" for d in self.deps_of(task_id))
+
     def ready(self) -> list[SubTask]:
-        """Pending sub-tasks whose dependencies are all done, now marked ready (in plan order)."""
-        found = []
-        for task in self.tasks:
-            if self.state(task.id) == "pending" and all(self.state(d) == "done" for d in self.deps_of(task.id)):
-                self.mark(task.id, "ready")
-                found.append(task)
-        return found
+        """Pending sub-tasks whose dependencies are all done, in plan order (a question: nothing changes)."""
+        return [task for task in self.tasks if self.is_ready(task.id)]
+
+    def dependents(self, task_id: str) -> list[SubTask]:
+        """The sub-tasks that wait for this one, and are ready now that it is done."""
+        return [self.task(n) for n in self.graph.successors(task_id) if self.is_ready(n)]
 
     def deps_of(self, task_id: str) -> list[str]:
         """Dependencies inside this plan (the ones readiness waits for)."""

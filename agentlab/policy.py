@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentlab.latency import Latency
-from agentlab.planning import offline_plan, offline_reduce, synthesize
+from agentlab.skills import offline_plan, offline_reduce, synthesize
 from agentlab.text import content_terms, distinctive_terms, sentences, stem, tokenize
 
 __all__ = ["Decision", "PolicyConfig", "decide"]
@@ -279,7 +279,7 @@ def decide(
 
 
 def _supervisor_step(tools: list[dict[str, Any]], goal: str, latency: float) -> Decision | None:
-    """The supervisor's planning and reducing steps, when offered their tools (see agentlab.planning)."""
+    """The supervisor's planning and reducing steps, when offered their tools (agentlab.prompts, agentlab.skills)."""
     names = {str((t.get("function") or {}).get("name")) for t in tools}
     if "make_plan" in names:
         return Decision(None, (("make_plan", json.dumps(offline_plan(goal))),), latency)

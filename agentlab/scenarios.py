@@ -20,8 +20,8 @@ from agentlab.executor import ROLE_PROMPTS, AgentRunner
 from agentlab.fanout import FanOutPolicy
 from agentlab.loop import run_agent
 from agentlab.models import ChatModel
-from agentlab.planning import offline_plan
 from agentlab.retrieval import search_tool
+from agentlab.skills import offline_plan
 from agentlab.supervisor import Supervisor
 
 __all__ = ["analyst_questions", "research_assistant", "summarize"]
@@ -66,7 +66,7 @@ def research_assistant(client: Client, model: ChatModel, questions: list[str], t
                 "ideal_speedup": result.sequential / result.ideal,
                 "single_timed_out": single > timeout,
                 "fanout_timed_out": result.wall > timeout,
-                "answered": result.stop_reason == "finished",
+                "answered": result.stop_reason == "answer",
             }
         )
     return pd.DataFrame(rows)

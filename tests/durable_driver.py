@@ -20,7 +20,7 @@ GOAL = "Settle the orders for INC-1, INC-2, INC-3, INC-4, INC-5 and INC-6"
 
 def main(address: str, api_url: str, journal: str, run_id: str, log: str) -> None:
     # b fails in round 1, blocking the combining step: the reducer re-plans both as round 2
-    runner = PaymentRunner(api_url, run_id, work_s=0.4, log_path=log, fail_first_round=frozenset({"b"}))
+    runner = PaymentRunner(api_url, work_s=0.4, log_path=log, fail_first_round=frozenset({"b"}))
     with Client(address) as client, SqliteJournal(journal) as store:
         print("READY", flush=True)  # imports and connections done: the run itself starts now
         supervisor = Supervisor(

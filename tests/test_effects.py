@@ -26,7 +26,7 @@ def test_workers_killed_repeatedly_mid_fan_out_lose_nothing_and_charge_once(tmp_
         ProcessCluster(n_workers=2, nthreads=8) as cluster,
         cluster.client() as client,
     ):
-        runner = PaymentRunner(api.base_url, run_id="kill-test", work_s=0.4, log_path=str(log))
+        runner = PaymentRunner(api.base_url, work_s=0.4, log_path=str(log))
         plan = Plan([SubTask(f"t{i:02d}", f"pay order {i}") for i in range(24)])
         dispatcher = (LaneDispatcher if dispatch == "lanes" else FuturesDispatcher)(client, runner)
         kills: list[str] = []

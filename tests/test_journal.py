@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from agentlab import journal_sqlite
-from agentlab.errors import ConfigError
+from agentlab.errors import ConfigError, UsageError
 from agentlab.executor import SubTaskResult
 from agentlab.identity import step_key
 from agentlab.journal import (
@@ -153,7 +153,7 @@ def test_runs_are_listed_resumed_and_finished(journal: SqliteJournal) -> None:
     assert {r.run_id: r.status for r in journal.runs()}["r2"] == "running"
     with pytest.raises(ValueError, match="goal"):
         journal.start_run("r2", "another goal")
-    with pytest.raises(KeyError):
+    with pytest.raises(UsageError, match="no run 'never-started'"):
         journal.finish_run("never-started", "finished")
     with pytest.raises(ValueError):
         journal.finish_run("r1", "done")
@@ -222,12 +222,12 @@ def cyclic() -> list[Any]:
 @pytest.mark.parametrize(
     ("payload", "error", "words"),
     [
-        ({"value": Opaque()}, TypeError, "Opaque"),
-        ({"value": float("nan")}, ValueError, "nan"),
-        ({"scores": {1: "a"}}, TypeError, "key 1"),
-        ({"tags": {"a", "b"}}, TypeError, "set"),
-        ({"raw": b"\x00"}, TypeError, "bytes"),
-        ({"loop": cyclic()}, ValueError, "nested"),
+        ({"value": Opaque()}, UsageError, "Opaque"),
+        ({"value": float("nan")}, UsageError, "nan"),
+        ({"scores": {1: "a"}}, UsageError, "key 1"),
+        ({"tags": {"a", "b"}}, UsageError, "set"),
+        ({"raw": b"\x00"}, UsageError, "bytes"),
+        ({"loop": cyclic()}, UsageError, "nested"),
     ],
 )
 def test_a_payload_that_is_not_json_is_refused_and_not_written(

@@ -55,7 +55,7 @@ def test_budget_exhausted_ends_gracefully_with_reason(tiny_search: Tool) -> None
     looping = [calls(("search_kb", '{"query": "refund"}')) for _ in range(3)] + [final("30 days, I think")]
     model = ScriptedModel(looping)
     result = run_agent("Refund window?", model=model, tools=[tiny_search], max_turns=3)
-    assert result.stop_reason == "budget"
+    assert result.stop_reason == "max_turns"
     assert result.turns == 3
     assert "Stopped at the budget of 3 turns" in result.answer and "30 days, I think" in result.answer
     # the last step was asked with tools switched off
@@ -65,7 +65,7 @@ def test_budget_exhausted_ends_gracefully_with_reason(tiny_search: Tool) -> None
 def test_budget_with_a_model_that_ignores_tool_choice_none(tiny_search: Tool) -> None:
     model = ScriptedModel([calls(("search_kb", '{"query": "x"}'))] * 3)
     result = run_agent("x?", model=model, tools=[tiny_search], max_turns=2)
-    assert result.stop_reason == "budget"
+    assert result.stop_reason == "max_turns"
     assert "kept asking for tools" in result.answer
     assert len(_observations(result.messages)) == 2  # the post-budget calls were not run
 

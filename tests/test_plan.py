@@ -5,16 +5,20 @@ from __future__ import annotations
 import pytest
 
 from agentlab.errors import InvalidArguments
-from agentlab.plan import Plan, SubTask, base_id
-from agentlab.planning import findings_block, offline_plan, offline_reduce, parse_findings, reduce_prompt
+from agentlab.plan import Plan, SubTask
+from agentlab.prompts import findings_block, parse_findings, reduce_prompt
+from agentlab.skills import offline_plan, offline_reduce
 
 
 def test_ready_follows_dependencies() -> None:
     plan = Plan([SubTask("a", "x"), SubTask("b", "y", deps=("a",)), SubTask("c", "z")])
     assert [t.id for t in plan.ready()] == ["a", "c"]
+    assert plan.ready() == [t for t in plan.tasks if t.id in "ac"]  # asking changes nothing
+    plan.mark("a", "running")
+    plan.mark("c", "running")
     assert plan.ready() == []
     plan.mark("a", "done")
-    assert [t.id for t in plan.ready()] == ["b"]
+    assert [t.id for t in plan.ready()] == ["b"] == [t.id for t in plan.dependents("a")]
 
 
 @pytest.mark.parametrize(
@@ -47,7 +51,7 @@ def test_a_fresh_replan_takes_over_the_dependents() -> None:
     plan.mark("a", "done")
     plan.mark("b", "timeout")
     fresh = plan.replace_with_fresh("b")
-    assert fresh.id == "b~1" and fresh.attempt == 1 and base_id(fresh.id) == "b"
+    assert fresh.id == "b~1" and fresh.attempt == 1 and fresh.origin == "b" and fresh.replaces == "b"
     assert plan.deps_of("c") == ["b~1"] and plan.deps_of("b~1") == ["a"]
     assert [t.id for t in plan.ready()] == ["b~1"]
 
@@ -78,6 +82,16 @@ def test_findings_round_trip_and_the_offline_reducer() -> None:
     )
     assert [f["state"] for f in parse_findings(block)] == ["done", "timeout"]
     name, args = offline_reduce(reduce_prompt("goal", 1, 2, block))
-    assert name == "replan" and args["subtasks"] == [{"id": "b-r2", "goal": "find B", "role": "researcher", "deps": []}]
+    assert name == "replan"
+    assert args["subtasks"] == [{"id": "b-r2", "goal": "find B", "role": "researcher", "deps": [], "replaces": "b"}]
     name, args = offline_reduce(reduce_prompt("goal", 2, 2, block))
     assert name == "finish" and args["answer"] == "found A (incomplete: no result for b)"
+
+
+def test_a_replanned_sub_task_stands_for_the_one_it_replaces_whatever_its_id() -> None:
+    # a real model names its own ids: the join is by the `replaces` field, never by parsing "b-r2"
+    spec = {"subtasks": [{"id": "fresh-look", "goal": "find B", "replaces": "b~1"}, {"id": "new", "goal": "g"}]}
+    plan = Plan.from_spec(spec, round_no=2, origins={"b": "b", "b~1": "b"})
+    task = plan.task("fresh-look")
+    assert (task.origin, task.replaces, task.round) == ("b", "b~1", 2)
+    assert plan.task("new").origin == "new" and plan.task("new").replaces is None

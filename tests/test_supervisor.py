@@ -13,11 +13,12 @@ from distributed import Client
 from agentlab.data import demo_goal
 from agentlab.dispatch import FuturesDispatcher, LaneDispatcher
 from agentlab.executor import SleepRunner
-from agentlab.fanout import FanOutPolicy, run_round
+from agentlab.fanout import FanOutPolicy, fan_out, run_round
 from agentlab.models import offline_model
 from agentlab.plan import Plan, SubTask
-from agentlab.scripted import ScriptedModel, calls, final
+from agentlab.scripted import ScriptedModel, calls
 from agentlab.seedplan import report, seed_plan
+from agentlab.steps import SubTaskResult, Work
 from agentlab.supervisor import Supervisor
 
 
@@ -31,7 +32,7 @@ def _run(client: Client, plan: Plan, runner: Any, policy: FanOutPolicy, dispatch
     make = LaneDispatcher if dispatch == "lanes" else FuturesDispatcher
     dispatcher = make(client, runner)
     try:
-        return run_round(client, plan, runner, policy, f"test-{dispatch}", observe, dispatcher=dispatcher)
+        return run_round(dispatcher, plan, policy, f"test-{dispatch}", observe)
     finally:
         dispatcher.close()
 
@@ -72,31 +73,22 @@ def test_a_plan_with_dependencies_runs_in_dependency_order(client: Client, dispa
 
 def test_quorum_returns_as_soon_as_k_sub_tasks_succeed(client: Client, dispatch: str) -> None:
     plan = Plan([SubTask(t, t) for t in "abcde"])
-    runner = SleepRunner({"a": 0.05, "b": 0.1, "c": 3.0, "d": 3.0, "e": 3.0})
-    start = time.perf_counter()
+    runner = SleepRunner({"a": 0.05, "b": 0.1, "c": 30.0, "d": 30.0, "e": 30.0})
     results = _run(client, plan, runner, FanOutPolicy(wait="quorum", quorum=2), dispatch)
-    assert time.perf_counter() - start < 2.0
     assert [t for t, r in sorted(results.items()) if r.ok] == ["a", "b"]
     assert {results[t].state for t in "cde"} == {"cancelled"}
 
 
 def test_any_returns_on_the_first_success(client: Client) -> None:
     plan = Plan([SubTask(t, t) for t in "abc"])
-    results = run_round(client, plan, SleepRunner({"a": 3.0, "b": 0.05, "c": 3.0}), FanOutPolicy(wait="any"), "any")
+    results = fan_out(client, plan, SleepRunner({"a": 30.0, "b": 0.05, "c": 30.0}), FanOutPolicy(wait="any"), "any")
     assert [t for t, r in results.items() if r.ok] == ["b"]
 
 
 def test_a_deadline_returns_early_with_what_finished(client: Client) -> None:
     plan = Plan([SubTask(t, t) for t in "abc"])
-    start = time.perf_counter()
-    results = run_round(
-        client,
-        plan,
-        SleepRunner({"a": 0.05, "b": 5.0, "c": 5.0}),
-        FanOutPolicy(wait="deadline", deadline=0.6),
-        "deadline",
-    )
-    assert 0.6 <= time.perf_counter() - start < 2.0
+    runner = SleepRunner({"a": 0.05, "b": 30.0, "c": 30.0})
+    results = fan_out(client, plan, runner, FanOutPolicy(wait="deadline", deadline=1.0), "deadline")
     assert results["a"].ok and results["a"].value == "a ok"
     assert results["b"].state == results["c"].state == "cancelled"
 
@@ -110,10 +102,10 @@ def test_a_failing_sub_task_does_not_lose_its_siblings_results(client: Client, d
 
 
 def test_a_worker_side_crash_is_a_failed_value_too(client: Client, dispatch: str) -> None:
-    def explode(task: SubTask, findings: str, tag: str) -> Any:
-        if task.id == "b":
+    def explode(work: Work) -> SubTaskResult:
+        if work.task.id == "b":
             raise RuntimeError("boom on the worker")
-        return SleepRunner(default=0.01)(task, findings, tag)
+        return SleepRunner(default=0.01)(work)
 
     plan = Plan([SubTask(t, t) for t in "abc"])
     results = _run(client, plan, explode, FanOutPolicy(), dispatch)
@@ -125,10 +117,8 @@ def test_a_straggler_is_abandoned_at_its_timeout_and_replanned_fresh(client: Cli
     plan = _diamond()
     recorder = Recorder()
     # c hangs for 10 s on its first attempt; its fresh re-plan "c~1" runs normally
-    runner = SleepRunner({"a": 0.05, "b": 0.05, "c": 10.0, "c~1": 0.05, "d": 0.05})
-    start = time.perf_counter()
-    results = _run(client, plan, runner, FanOutPolicy(subtask_timeout=0.5), dispatch, recorder)
-    assert time.perf_counter() - start < 3.0
+    runner = SleepRunner({"a": 0.05, "b": 0.05, "c": 30.0, "c~1": 0.05, "d": 0.05})
+    results = _run(client, plan, runner, FanOutPolicy(subtask_timeout=1.0), dispatch, recorder)
     assert results["c"].state == "timeout"
     assert results["c~1"].ok
     assert results["d"].ok and results["d"].start >= results["c~1"].end  # d waited for the fresh copy
@@ -137,8 +127,8 @@ def test_a_straggler_is_abandoned_at_its_timeout_and_replanned_fresh(client: Cli
 
 def test_a_straggler_past_its_replans_blocks_its_dependents(client: Client) -> None:
     plan = _diamond()
-    runner = SleepRunner({"a": 0.05, "b": 0.05, "c": 10.0, "c~1": 10.0})
-    results = run_round(client, plan, runner, FanOutPolicy(subtask_timeout=0.3, replans=1), "stuck")
+    runner = SleepRunner({"a": 0.05, "b": 0.05, "c": 30.0, "c~1": 30.0})
+    results = fan_out(client, plan, runner, FanOutPolicy(subtask_timeout=0.5, replans=1), "stuck")
     assert results["c"].state == results["c~1"].state == "timeout"
     assert results["b"].ok and plan.state("d") == "blocked"
 
@@ -146,10 +136,8 @@ def test_a_straggler_past_its_replans_blocks_its_dependents(client: Client) -> N
 def test_a_hedged_duplicate_wins_and_the_late_result_is_ignored(client: Client, dispatch: str) -> None:
     plan = Plan([SubTask("a", "slow on its first worker")])
     recorder = Recorder()
-    runner = SleepRunner({"a": 1.5}, hedge_latency={"a": 0.05})
-    start = time.perf_counter()
-    results = _run(client, plan, runner, FanOutPolicy(hedge_after=0.2), dispatch, recorder)
-    assert time.perf_counter() - start < 1.2
+    runner = SleepRunner({"a": 30.0}, hedge_latency={"a": 0.05})
+    results = _run(client, plan, runner, FanOutPolicy(hedge_after=0.3), dispatch, recorder)
     assert results["a"].ok and results["a"].tag == "hedge"
     assert recorder.of("hedged") == ["a"]
     # the primary's result, if it comes at all, is never taken
@@ -159,7 +147,7 @@ def test_a_hedged_duplicate_wins_and_the_late_result_is_ignored(client: Client, 
 def test_the_supervisor_plans_fans_out_and_reduces_with_the_offline_model(client: Client) -> None:
     goal, truths = demo_goal()
     result = Supervisor(client, offline_model(q=0.8, latency=0.02)).run(goal)
-    assert result.stop_reason == "finished"
+    assert result.stop_reason == "answer"
     assert all(q.is_answered_by(result.answer) for q in truths), result.answer
     plan = result.plans[0]
     assert [t.role for t in plan.tasks] == ["researcher"] * 3 + ["analyst"]
@@ -171,7 +159,10 @@ def test_the_supervisor_plans_fans_out_and_reduces_with_the_offline_model(client
 
 def test_a_model_that_plans_badly_gets_a_single_sub_task_plan(client: Client) -> None:
     model = ScriptedModel(
-        [calls(("make_plan", '{"subtasks": [{"id": "a", "goal": "x", "deps": ["zz"]}]}')), final("done by hand")]
+        [
+            calls(("make_plan", '{"subtasks": [{"id": "a", "goal": "x", "deps": ["zz"]}]}')),
+            calls(("finish", '{"answer": "done by hand"}')),
+        ]
     )
     result = Supervisor(client, model, runner=SleepRunner(default=0.01)).run("a goal")
     rejected = result.to_frame().query("what == 'plan rejected'")
@@ -186,9 +177,10 @@ def test_failed_work_is_replanned_as_another_round(client: Client) -> None:
     result = Supervisor(client, offline_model(), runner=runner, policy=FanOutPolicy(max_rounds=2)).run(
         "Check INC-2108 and INC-2181 and INC-2325"
     )
-    assert len(result.plans) == 2 and result.stop_reason == "finished"
+    assert len(result.plans) == 2 and result.stop_reason == "answer"
     second = result.plans[1]
     assert [t.id for t in second.tasks] == ["b-r2", "combine-r2"]
+    assert [t.origin for t in second.tasks] == ["b", "combine"] and second.task("b-r2").round == 2
     assert sorted(second.task("combine-r2").deps) == ["a", "b-r2", "c"]
     assert result.answer == "combine-r2 ok"
     assert {r.id: r.state for r in result.results}["b"] == "failed"
@@ -201,6 +193,7 @@ def test_work_that_keeps_failing_ends_incomplete_after_the_last_round(client: Cl
     )
     assert len(result.plans) == 2
     assert "incomplete: no result for b-r2, combine-r2" in result.answer
+    assert result.stop_reason == "answer"  # the reduce step chose to finish with what there was, and said so
 
 
 @pytest.mark.parametrize("kwargs", [{"wait": "sometimes"}, {"wait": "deadline"}])
@@ -247,7 +240,7 @@ def test_a_worker_killed_mid_fan_out_loses_nothing() -> None:
                 time.sleep(0.2)  # let the sub-tasks start running on both workers
                 killed.append(kill_worker(client, seed=1))
 
-        results = run_round(client, plan, runner, FanOutPolicy(), "kill", kill_once)
+        results = fan_out(client, plan, runner, FanOutPolicy(), "kill", kill_once)
         assert killed
         assert sorted(results) == sorted(t.id for t in plan.tasks)
         assert all(r.ok for r in results.values())
