@@ -12,6 +12,7 @@ import os
 import time
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 
 mcp = MCPServer("inventory")
@@ -27,7 +28,7 @@ def stock_level(sku: str) -> int:
         sku: the product's SKU, e.g. NR-1001.
     """
     if sku not in STOCK:
-        raise ValueError(f"unknown SKU {sku}")
+        raise ToolError(f"unknown SKU {sku}")  # a ToolError's message reaches the client
     return STOCK[sku]
 
 

@@ -71,7 +71,9 @@ class McpServer:
     name: str = ""
     """A short label for traces and name clashes (default: from the command or URL)."""
     timeout: float = 10.0
-    """Seconds to wait for one call (and for the handshake) before giving up on it."""
+    """Seconds to wait for one call before giving up on it."""
+    startup: float = 30.0
+    """Seconds to wait for the server to start and answer the handshake (a cold Python server takes a few)."""
     approve: frozenset[str] = frozenset()
     """Tools (server or public names, or "*") allowed without approval although destructive or not idempotent."""
     env: tuple[tuple[str, str], ...] = ()
@@ -113,11 +115,11 @@ class _Session:
         self._owner = asyncio.run_coroutine_threadsafe(self._own(), self.loop)
         self.alive = True
         try:
-            self.client = self._ready.result(timeout=server.timeout)
+            self.client = self._ready.result(timeout=server.startup)
         except concurrent.futures.TimeoutError as exc:
             self.close()
             raise ServiceError(
-                f"the MCP server {server.label} did not answer its handshake within {server.timeout:g} s",
+                f"the MCP server {server.label} did not answer its handshake within {server.startup:g} s",
                 retryable=True,
             ) from exc
         except Exception as exc:
@@ -126,7 +128,7 @@ class _Session:
 
     async def _own(self) -> None:
         try:
-            async with Client(self.server.transport(), read_timeout_seconds=self.server.timeout) as client:
+            async with Client(self.server.transport()) as client:
                 self._ready.set_result(client)
                 await self._closing.wait()
         except BaseException as exc:  # the session ended (the server died, or the handshake failed)
