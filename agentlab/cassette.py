@@ -5,7 +5,9 @@ hashed, and the response bytes are stored under that hash in a JSON-lines file. 
 bytes back through the same client, so a replayed run goes through the real SDK parsing and reaches the
 same answer — with any model, no endpoint and no key. Requests are matched by *content*, not by
 position, so parallel agents replay correctly; a request asked twice gets its recordings in order.
-Authorization headers are never written.
+Authorization headers are never written, and any secret the server echoes into a body is masked
+before it is written (the live run masks it too, so replay stays identical). Recording works with any
+endpoint — the offline model, a hostile test server, llama.cpp, OpenAI — since it sits under the SDK.
 """
 
 from __future__ import annotations
@@ -36,16 +38,21 @@ def request_key(body: bytes) -> str:
 class RecordingTransport(httpx2.BaseTransport):
     """Pass requests to a real transport and append each exchange to the cassette file."""
 
-    def __init__(self, path: str | Path, inner: httpx2.BaseTransport | None = None) -> None:
+    def __init__(
+        self, path: str | Path, inner: httpx2.BaseTransport | None = None, redact: tuple[str, ...] = ()
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.inner = inner or httpx2.HTTPTransport()
+        self.redact = tuple(s for s in redact if s)
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         body = request.read()
         response = self.inner.handle_request(request)
         content = response.read()
+        for secret in self.redact:
+            content = content.replace(secret.encode(), b"****")
         entry = {
             "key": request_key(body),
             "method": request.method,

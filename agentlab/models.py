@@ -10,7 +10,14 @@ a `PolicyConfig` instead of a URL, and each process starts its own loopback endp
     from_env()                                   AGENTLAB_BASE_URL / AGENTLAB_MODEL / AGENTLAB_API_KEY
     ChatModel(ModelConfig(base_url=..., model=..., api_key=Secret(...)))
 
-API keys live in a `Secret`, whose repr is masked; keys never appear in traces or cassettes.
+Each request is bounded (`timeout` per attempt, whole reply included; `max_retries`; `max_tokens`;
+a cap on argument and reply size) and a failure says what happened: "no reply within 30 s (3
+attempts)", "HTTP 429 after 3 attempts", "connection refused at URL". A reply with nothing in it (no
+choices; no content and no calls) is a failure too, never a blank answer. A model whose server ignores
+`tools` can still call them: `tool_calling="json"` (or "auto") uses `agentlab.jsonmode`.
+
+API keys live in a `Secret`, whose repr is masked; keys never appear in traces or cassettes, and a
+server that echoes the key back (in an error message, say) has it masked before anything reads it.
 """
 
 from __future__ import annotations
@@ -18,20 +25,23 @@ from __future__ import annotations
 import functools
 import json
 import os
+import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx2
 import openai
 
 from agentlab.cassette import RecordingTransport, ReplayTransport
-from agentlab.errors import CassetteMiss, ConfigError, ModelUnavailable
+from agentlab.errors import AgentlabError, ConfigError, ModelUnavailable
+from agentlab.jsonmode import json_messages, parse_step, response_format
 from agentlab.latency import Latency
 from agentlab.offline import MODEL_NAME, endpoint
 from agentlab.policy import PolicyConfig
-from agentlab.wire import Message, ModelReply, parse_reply
+from agentlab.transport import BoundedTransport, parse_retry_after, retry_delay, should_retry
+from agentlab.wire import Message, ModelReply, cap_arguments, empty_reply, parse_reply
 
-__all__ = ["ChatModel", "Model", "ModelConfig", "Secret", "from_env", "offline_model"]
+__all__ = ["ChatModel", "Model", "ModelConfig", "Secret", "ToolCalling", "from_env", "limits_from_env", "offline_model"]
 
 
 class Model(Protocol):
@@ -55,9 +65,12 @@ class Secret:
         return "****"
 
 
+ToolCalling = Literal["native", "json", "auto"]
+
+
 @dataclass(frozen=True)
 class ModelConfig:
-    """Where and how to reach a model. Frozen, hashable and picklable."""
+    """Where and how to reach a model, and the limits on each request. Frozen, hashable and picklable."""
 
     model: str = MODEL_NAME
     """The model name sent with each request."""
@@ -67,10 +80,19 @@ class ModelConfig:
     """The key for a real endpoint; local servers usually accept any string."""
     offline: PolicyConfig | None = None
     """When set, requests go to this process's loopback endpoint for the offline policy."""
-    timeout: float = 60.0
-    """Seconds to wait for one response (the SDK's own default, 600 s, is hostile in class)."""
+    timeout: float = 30.0
+    """Seconds one attempt may take, the whole reply included (the SDK's own 600 s is hostile in class)."""
     max_retries: int = 2
-    """SDK retries on connection errors, 408/409/429 and 5xx, with exponential backoff."""
+    """Further attempts after a timeout, a refused connection, 408/409/429 or 5xx (so 3 attempts)."""
+    max_tokens: int | None = 1024
+    """Sent as `max_tokens`: the longest reply a step may generate (None: the server's default)."""
+    tool_calling: ToolCalling = "native"
+    """"native" (`tools` in the request), "json" (tools described in the prompt, one JSON object per
+    turn: `agentlab.jsonmode`), or "auto" (native if a one-time probe shows the server calls tools)."""
+    max_argument_chars: int = 20_000
+    """Tool-call arguments longer than this are dropped (an error observation), not echoed back."""
+    max_reply_bytes: int = 8_000_000
+    """A reply body larger than this is cut off and the step fails (ModelUnavailable)."""
     seed: int | None = None
     """Sent as the request's `seed` (the offline policy honours it; some servers do too)."""
     temperature: float | None = None
@@ -79,29 +101,43 @@ class ModelConfig:
     cassette_mode: str = "record"
     """"record" appends each exchange to `cassette`; "replay" answers from it with no endpoint."""
 
+    def __post_init__(self) -> None:
+        if self.tool_calling not in ("native", "json", "auto"):
+            raise ConfigError(f"tool_calling must be native, json or auto, not {self.tool_calling!r}")
+        if self.timeout <= 0 or self.max_retries < 0 or (self.max_tokens is not None and self.max_tokens < 1):
+            raise ConfigError("timeout and max_tokens must be positive, max_retries not negative")
+
 
 @functools.lru_cache(maxsize=64)
 def _client(config: ModelConfig, pid: int) -> openai.OpenAI:
-    """One SDK client per config per process (clients hold connection pools; they do not pickle)."""
+    """One SDK client per config per process (clients hold connection pools; they do not pickle).
+
+    The SDK's own retries are off: `ChatModel` retries itself, so it can say what happened."""
     base_url = endpoint(config.offline) if config.offline else config.base_url
     if base_url is None:
         raise ConfigError("no model endpoint: set base_url (or AGENTLAB_BASE_URL) or use offline_model()")
     key = config.api_key.value if config.api_key else "offline"
-    http_client = None
+    transport: httpx2.BaseTransport
     if config.cassette and config.cassette_mode == "replay":
-        http_client = httpx2.Client(transport=ReplayTransport(config.cassette))
-    elif config.cassette:
-        http_client = httpx2.Client(transport=RecordingTransport(config.cassette), timeout=config.timeout)
-    retries = 0 if config.cassette_mode == "replay" and config.cassette else config.max_retries
-    return openai.OpenAI(
-        api_key=key, base_url=base_url, timeout=config.timeout, max_retries=retries, http_client=http_client
-    )
+        transport = ReplayTransport(config.cassette)
+    else:
+        transport = BoundedTransport(config.timeout, config.max_reply_bytes)
+        if config.cassette:
+            transport = RecordingTransport(config.cassette, transport, redact=_secrets(config))
+    http_client = httpx2.Client(transport=transport, timeout=config.timeout)
+    return openai.OpenAI(api_key=key, base_url=base_url, timeout=config.timeout, max_retries=0, http_client=http_client)
+
+
+def _secrets(config: ModelConfig) -> tuple[str, ...]:
+    """Strings that must never leave this process in a reply, a message or a cassette."""
+    key = config.api_key.value if config.api_key else ""
+    return (key,) if len(key) >= 8 else ()  # short placeholders ("none", "x") are not secrets
 
 
 def _shared(config: ModelConfig) -> ModelConfig:
     """The part of a config that needs its own client: the seed only changes the request body."""
     offline = replace(config.offline, seed=0) if config.offline else None
-    return replace(config, seed=None, offline=offline, temperature=None)
+    return replace(config, seed=None, offline=offline, temperature=None, max_tokens=None, tool_calling="native")
 
 
 class ChatModel:
@@ -124,37 +160,147 @@ class ChatModel:
 
     def replaying(self, path: str) -> ChatModel:
         """A model that answers only from the cassette at `path`: no endpoint, no key, no network."""
+        # the offline model never probes for tool support, so neither does its replay
+        calling = "native" if self.config.offline and self.config.tool_calling == "auto" else self.config.tool_calling
         return self.with_options(
-            cassette=path, cassette_mode="replay", offline=None, base_url="http://cassette.invalid/v1", api_key=None
+            cassette=path,
+            cassette_mode="replay",
+            offline=None,
+            base_url="http://cassette.invalid/v1",
+            api_key=None,
+            tool_calling=calling,
         )
 
     def complete(
         self, messages: list[Message], tools: list[dict[str, Any]], *, tool_choice: str = "auto"
     ) -> ModelReply:
-        """One reasoning step; endpoint failures raise ModelUnavailable (the reply itself is never trusted)."""
+        """One reasoning step. An endpoint that fails, or answers with nothing to act on, raises
+        ModelUnavailable saying what happened; the reply itself is never trusted."""
+        if tools and self._mode() == "json":
+            request = self._request(json_messages(messages, tools, tool_choice))
+            request["response_format"] = response_format(tools, tool_choice)
+            raw = parse_reply(self._post(request))
+            reply = parse_step(raw.content, raw, turn=len(messages))
+        else:
+            request = self._request(messages)
+            if tools:
+                request["tools"] = tools
+                request["tool_choice"] = tool_choice
+            reply = parse_reply(self._post(request))
+        return cap_arguments(reply, self.config.max_argument_chars)
+
+    def _request(self, messages: list[Message]) -> dict[str, Any]:
         request: dict[str, Any] = {"model": self.config.model, "messages": messages}
-        if tools:
-            request["tools"] = tools
-            request["tool_choice"] = tool_choice
-        if self.config.seed is not None:
-            request["seed"] = self.config.seed
-        if self.config.temperature is not None:
-            request["temperature"] = self.config.temperature
+        for name in ("seed", "temperature", "max_tokens"):
+            if getattr(self.config, name) is not None:
+                request[name] = getattr(self.config, name)
+        return request
+
+    def _mode(self) -> str:
+        """How this model calls tools; "auto" asks the server once per process (`supports_tools`)."""
+        if self.config.tool_calling != "auto" or self.config.offline:
+            return "native" if self.config.tool_calling == "auto" else self.config.tool_calling
+        return "native" if _probe(self) else "json"
+
+    def _post(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send one request, retrying what is worth retrying; the body, with any secret masked."""
         client = _client(_shared(self.config), os.getpid())
+        where = self.config.base_url or "the offline endpoint"
+        attempts = self.config.max_retries + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                raw = client.chat.completions.with_raw_response.create(**request)
+                return self._body(raw.http_response, where)
+            except AgentlabError:
+                raise
+            except openai.OpenAIError as exc:
+                failure = describe_failure(exc, where, self.config.timeout, attempt)
+                if isinstance(exc.__cause__, AgentlabError):
+                    raise exc.__cause__ from None
+                status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
+                if attempt == attempts or not should_retry(status):
+                    raise ModelUnavailable(self._mask(failure)) from None
+                after = _retry_after(exc)
+                time.sleep(retry_delay(attempt, after, cap=self.config.timeout))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _body(self, response: httpx2.Response, where: str) -> dict[str, Any]:
+        text = self._mask(response.content.decode("utf-8", errors="replace"))
         try:
-            raw = client.chat.completions.with_raw_response.create(**request)
-            body = json.loads(raw.http_response.content)
-        except ValueError as exc:
-            raise ModelUnavailable(f"the model endpoint sent a reply that is not JSON: {exc}") from exc
-        except openai.APIConnectionError as exc:
-            if isinstance(exc.__cause__, CassetteMiss):
-                raise exc.__cause__ from None
-            raise ModelUnavailable(f"cannot reach the model at {client.base_url}: {exc}") from exc
-        except openai.APIStatusError as exc:
-            raise ModelUnavailable(f"the model endpoint answered HTTP {exc.status_code}: {exc.message}") from exc
-        except openai.OpenAIError as exc:
-            raise ModelUnavailable(f"model call failed: {exc}") from exc
-        return parse_reply(body)
+            body = json.loads(text)
+        except ValueError:
+            kind = response.headers.get("content-type", "no content type")
+            raise ModelUnavailable(
+                f"the reply from {where} is not JSON (HTTP {response.status_code}, {kind}): {text[:80]!r}"
+            ) from None
+        problem = empty_reply(body)
+        if problem:
+            raise ModelUnavailable(f"the model at {where} sent an empty reply: {problem}")
+        return dict(body)
+
+    def _mask(self, text: str) -> str:
+        for secret in _secrets(self.config):
+            text = text.replace(secret, "****")
+        return text
+
+
+def describe_failure(exc: openai.OpenAIError, where: str, timeout: float, attempt: int) -> str:
+    """What went wrong, in the words a learner needs: the limit, the attempts, the address."""
+    tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
+    if isinstance(exc, openai.APITimeoutError):
+        return f"no reply within {timeout:g} s ({tries}) from {where}"
+    if isinstance(exc, openai.APIConnectionError):
+        refused = any(isinstance(e, ConnectionRefusedError) or "refused" in str(e) for e in _chain(exc))
+        if refused:
+            return f"connection refused at {where} ({tries}): is the server running?"
+        return f"cannot reach the model at {where} ({tries}): {exc.__cause__ or exc}"
+    if isinstance(exc, openai.APIStatusError):
+        after = f" after {tries}" if should_retry(exc.status_code) else ""
+        body = exc.body if isinstance(exc.body, dict) else {}
+        detail = body.get("message") or (body.get("error") or {}).get("message") or exc.message
+        return f"HTTP {exc.status_code}{after} from {where}: {detail}"
+    return f"model call to {where} failed: {exc}"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _retry_after(exc: openai.OpenAIError) -> float | None:
+    if isinstance(exc, openai.APIStatusError):
+        return parse_retry_after(exc.response.headers.get("retry-after"))
+    return None
+
+
+_PROBE_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "search",
+        "description": "Search for documents.",
+        "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
+    },
+}
+
+
+@functools.lru_cache(maxsize=64)
+def _probe_once(config: ModelConfig, pid: int) -> bool:
+    probe = ChatModel(replace(config, tool_calling="native", max_tokens=64))
+    messages = [{"role": "user", "content": 'Use the search tool to search for "hello".'}]
+    try:
+        reply = probe.complete(messages, [_PROBE_TOOL], tool_choice="required")
+    except ModelUnavailable:
+        return True  # no verdict from a failing server: stay native, and let the real step say what failed
+    return bool(reply.tool_calls)
+
+
+def _probe(model: ChatModel) -> bool:
+    """Does the server call tools? One short request with a tool it must call, once per process."""
+    return _probe_once(replace(model.config, seed=None), os.getpid())
 
 
 def offline_model(
@@ -168,13 +314,37 @@ def offline_model(
     """The offline default model: the seeded policy behind a loopback OpenAI-compatible endpoint."""
     lat = latency if isinstance(latency, Latency) else Latency("fixed", float(latency))
     policy = PolicyConfig(seed=seed, q=q, latency=lat, malformed_rate=malformed_rate)
-    return ChatModel(ModelConfig(offline=policy, seed=seed, cassette=cassette, max_retries=0))
+    return ChatModel(ModelConfig(offline=policy, seed=seed, cassette=cassette, max_retries=0, max_tokens=None))
+
+
+_ENV_LIMITS = {
+    "timeout": ("AGENTLAB_TIMEOUT", float),
+    "max_tokens": ("AGENTLAB_MAX_TOKENS", int),
+    "max_retries": ("AGENTLAB_MAX_RETRIES", int),
+    "tool_calling": ("AGENTLAB_TOOL_CALLING", str),
+    "max_argument_chars": ("AGENTLAB_MAX_ARGUMENT_CHARS", int),
+}
+
+
+def limits_from_env() -> dict[str, Any]:
+    """The request limits set in the environment (AGENTLAB_TIMEOUT, AGENTLAB_MAX_TOKENS, ...)."""
+    limits: dict[str, Any] = {}
+    for field_name, (var, kind) in _ENV_LIMITS.items():
+        value = os.environ.get(var)
+        if value:
+            try:
+                limits[field_name] = kind(value)
+            except ValueError:
+                raise ConfigError(f"{var}={value!r} is not a valid {kind.__name__}") from None
+    return limits
 
 
 def from_env(
     base_url: str | None = None, model: str | None = None, api_key: str | None = None, **options: Any
 ) -> ChatModel:
-    """A real endpoint from arguments, else AGENTLAB_* then OPENAI_* environment variables."""
+    """A real endpoint from arguments, else AGENTLAB_* then OPENAI_* environment variables.
+
+    Limits come from `options`, else the environment (`limits_from_env`), else `ModelConfig`'s defaults."""
     url = base_url or os.environ.get("AGENTLAB_BASE_URL") or os.environ.get("OPENAI_BASE_URL")
     if not url:
         raise ConfigError("no endpoint: pass base_url or set AGENTLAB_BASE_URL (or OPENAI_BASE_URL)")
@@ -182,4 +352,5 @@ def from_env(
     if not key and "api.openai.com" in url:
         raise ConfigError("api.openai.com needs a key: set AGENTLAB_API_KEY or OPENAI_API_KEY")
     name = model or os.environ.get("AGENTLAB_MODEL") or os.environ.get("OPENAI_MODEL") or "gpt-4o-mini"
-    return ChatModel(ModelConfig(model=name, base_url=url, api_key=Secret(key or "none"), **options))
+    settings = {**limits_from_env(), **{k: v for k, v in options.items() if v is not None}}
+    return ChatModel(ModelConfig(model=name, base_url=url, api_key=Secret(key or "none"), **settings))

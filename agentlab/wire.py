@@ -5,15 +5,29 @@ A model step sends `messages` plus `tools` and gets back one assistant message t
 goes back as a `{"role": "tool", "tool_call_id": ..., "content": ...}` message. Messages stay plain dicts
 (exactly what goes on the wire); only the model's reply is parsed into values, leniently, because a model
 can send anything.
+
+Two repairs keep the conversation well-formed whatever the model sent: duplicate call ids are made
+unique (each call gets exactly one answering tool message), and `cap_arguments` swaps arguments longer
+than a cap for a short note, so a 2 MB argument is not echoed back to the model on every turn.
+`empty_reply` names a reply that carries nothing to act on (it is never taken for an answer).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["Message", "ModelReply", "ToolCall", "assistant_message", "parse_reply", "tool_message"]
+__all__ = [
+    "Message",
+    "ModelReply",
+    "ToolCall",
+    "assistant_message",
+    "cap_arguments",
+    "empty_reply",
+    "parse_reply",
+    "tool_message",
+]
 
 Message = dict[str, Any]
 
@@ -58,24 +72,23 @@ def _dict(value: object) -> dict[str, Any]:
 def parse_reply(body: Any) -> ModelReply:
     """Parse a chat.completion body (a dict) into a ModelReply without trusting its shape.
 
-    Missing or mistyped fields become empty values; a call with no id gets a positional one so its
-    observation can still be matched to it.
+    Missing or mistyped fields become empty values; a call with no id gets a positional one, and a
+    repeated id gets a suffix, so each observation can still be matched to exactly one call.
     """
     top: dict[str, Any] = body if isinstance(body, dict) else {}
     choices = top.get("choices")
     choice = _dict(choices[0]) if isinstance(choices, list) and choices else {}
     message = _dict(choice.get("message"))
     raw_calls = message.get("tool_calls")
-    calls = []
+    calls: list[ToolCall] = []
+    seen: set[str] = set()
     for i, raw in enumerate(raw_calls if isinstance(raw_calls, list) else []):
         function = _dict(_dict(raw).get("function"))
-        calls.append(
-            ToolCall(
-                id=_text(_dict(raw).get("id")) or f"call_{i}",
-                name=_text(function.get("name")),
-                arguments=_text(function.get("arguments")),
-            )
-        )
+        call_id = _text(_dict(raw).get("id")) or f"call_{i}"
+        if call_id in seen:  # two calls of one id would get two answers of one id
+            call_id = f"{call_id}~{i}"
+        seen.add(call_id)
+        calls.append(ToolCall(call_id, _text(function.get("name")), _text(function.get("arguments"))))
     usage = _dict(top.get("usage"))
     content = message.get("content")
     return ModelReply(
@@ -100,3 +113,34 @@ def assistant_message(reply: ModelReply) -> Message:
 def tool_message(call_id: str, content: str) -> Message:
     """The observation message that answers one tool call."""
     return {"role": "tool", "tool_call_id": call_id, "content": content}
+
+
+def cap_arguments(reply: ModelReply, cap: int) -> ModelReply:
+    """The reply with every call's arguments longer than `cap` characters replaced by a short note.
+
+    The note is not JSON, so the call fails as malformed (an error observation) instead of running on
+    a truncated argument; the conversation keeps the note, not the megabytes.
+    """
+    if all(len(c.arguments) <= cap for c in reply.tool_calls):
+        return reply
+    calls = tuple(
+        c
+        if len(c.arguments) <= cap
+        else ToolCall(c.id, c.name, f"<{len(c.arguments)} characters of arguments dropped: over the {cap} cap>")
+        for c in reply.tool_calls
+    )
+    return replace(reply, tool_calls=calls)
+
+
+def empty_reply(body: Any) -> str | None:
+    """Why a chat.completion body has nothing to act on (no choices, no content and no calls), or None."""
+    top: dict[str, Any] = body if isinstance(body, dict) else {}
+    choices = top.get("choices")
+    if not isinstance(choices, list) or not choices:
+        return "the reply had no choices"
+    reply = parse_reply(body)
+    if reply.tool_calls or (reply.content or "").strip():
+        return None
+    if reply.finish_reason == "length":
+        return "the reply was cut off by max_tokens before any content (raise --max-tokens)"
+    return "the reply had no content and no tool calls"

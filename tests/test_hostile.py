@@ -61,8 +61,8 @@ raw_bodies: st.SearchStrategy[Any] = st.one_of(
 @given(script=st.lists(replies | raw_bodies, min_size=1, max_size=4), budget=st.integers(1, 3))
 def test_hostile_model_output_never_crashes_the_loop(script: list[Any], budget: int) -> None:
     result = run_agent("order NR-1", model=ScriptedModel(script), tools=[strict, fragile], max_turns=budget)
-    assert result.stop_reason in {"answer", "max_turns", "model_error"}  # model_error: the script ran out
-    assert isinstance(result.answer, str)
+    assert result.stop_reason in {"answer", "max_turns", "model_error", "no_answer"}  # model_error: script ran out
+    assert result.answer.strip()  # an empty reply is never taken for an answer
     assert result.turns <= budget
     # every tool call the loop accepted got exactly one observation, in order
     asked = [c["id"] for m in result.messages if m.get("tool_calls") for c in m["tool_calls"]]

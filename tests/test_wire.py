@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from agentlab.wire import ModelReply, ToolCall, assistant_message, parse_reply, tool_message
+from agentlab.wire import (
+    ModelReply,
+    ToolCall,
+    assistant_message,
+    cap_arguments,
+    empty_reply,
+    parse_reply,
+    tool_message,
+)
 
 
 def test_parses_tool_calls() -> None:
@@ -53,3 +61,27 @@ def test_messages_round_trip_in_openai_format() -> None:
         "tool_calls": [{"id": "c9", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
     }
     assert tool_message("c9", "ok") == {"role": "tool", "tool_call_id": "c9", "content": "ok"}
+
+
+def test_duplicate_call_ids_are_made_unique() -> None:
+    call = {"id": "dup", "function": {"name": "f", "arguments": "{}"}}
+    reply = parse_reply({"choices": [{"message": {"tool_calls": [call, call, call]}}]})
+    assert [c.id for c in reply.tool_calls] == ["dup", "dup~1", "dup~2"]
+
+
+def test_oversized_arguments_are_dropped_for_a_note() -> None:
+    reply = ModelReply(None, (ToolCall("a", "f", '{"q": "x"}'), ToolCall("b", "f", "x" * 500)), "tool_calls")
+    capped = cap_arguments(reply, 100)
+    assert capped.tool_calls[0] == reply.tool_calls[0]
+    assert capped.tool_calls[1].arguments == "<500 characters of arguments dropped: over the 100 cap>"
+    assert cap_arguments(capped, 100) == capped
+
+
+def test_empty_replies_are_named() -> None:
+    assert empty_reply({"choices": []}) == "the reply had no choices"
+    assert empty_reply({"id": "x"}) == "the reply had no choices"
+    assert empty_reply({"choices": [{"message": {"content": None}}]}) == "the reply had no content and no tool calls"
+    cut = {"choices": [{"message": {"content": " "}, "finish_reason": "length"}]}
+    assert "max_tokens" in (empty_reply(cut) or "")
+    assert empty_reply({"choices": [{"message": {"content": "5"}}]}) is None
+    assert empty_reply({"choices": [{"message": {"tool_calls": [{"function": {"name": "f"}}]}}]}) is None
