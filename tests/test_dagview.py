@@ -1,0 +1,56 @@
+"""The live DAG view: the graph learnt from the supervisor's events, each node coloured by its state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentlab.dagview import COLOURS, LiveDag
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    role: str = "researcher"
+    deps: tuple[str, ...] = ()
+
+
+def _node(svg: str, task_id: str) -> str:
+    start = svg.index(f'data-id="{task_id}"')
+    return svg[start : svg.index("</g>", start)]
+
+
+def test_nodes_change_colour_as_events_arrive_and_a_replan_sits_beside_its_original() -> None:
+    dag = LiveDag("round 1")
+    a, b, c = Task("a"), Task("b"), Task("combine", "analyst", ("a", "b"))
+    for task in (a, b, c):
+        dag("planned", task, {"round": 1})
+    assert dag.counts() == {"pending": 3}
+    assert set(dag.graph.edges) == {("a", "combine"), ("b", "combine")}
+    dag("dispatched", a, {})
+    dag("dispatched", b, {})
+    assert f'fill="{COLOURS["running"]}"' in _node(dag.widget.value, "a")
+    dag("done", a, {})
+    dag("timeout", b, {})
+    fresh = Task("b~1")
+    dag("planned", fresh, {"replaces": "b"})
+    dag("hedged", fresh, {})
+    dag("ignored", fresh, {"why": "another copy finished first"})  # changes nothing
+    dag("done", fresh, {})
+    assert dag.states() == {"a": "done", "b": "timeout", "combine": "pending", "b~1": "done"}
+    assert ("b~1", "combine") in dag.graph.edges  # the fresh copy feeds the combining step now
+    svg = dag.widget.value
+    assert 'data-state="timeout"' in _node(svg, "b") and f'fill="{COLOURS["timeout"]}"' in _node(svg, "b")
+    assert "(hedged)" in _node(svg, "b~1") and 'stroke-dasharray="4 3"' in svg
+    assert [(i, s) for _, i, s in dag.history if i == "b"] == [("b", "pending"), ("b", "running"), ("b", "timeout")]
+
+
+def test_a_later_round_is_drawn_to_the_right_and_replayed_results_are_marked() -> None:
+    dag = LiveDag()
+    dag("planned", Task("a"), {"round": 1})
+    dag("replayed", Task("a"), {})
+    dag("planned", Task("a-r2"), {"round": 2})
+    svg = dag.svg()
+    assert "(replayed)" in _node(svg, "a")
+    x_first = float(_node(svg, "a").split('x="')[1].split('"')[0])
+    x_second = float(_node(svg, "a-r2").split('x="')[1].split('"')[0])
+    assert x_second > x_first
