@@ -147,7 +147,8 @@ class SqliteJournal:
                 db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
         return version
 
@@ -201,7 +202,8 @@ class SqliteJournal:
                     )
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # an interrupt may land after SQLite already rolled back
+                    self._db.execute("ROLLBACK")
                 raise
         return row is None
 

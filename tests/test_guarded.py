@@ -200,3 +200,23 @@ def test_fallback_answers_when_all_attempts_fail() -> None:
     )
     obs = GuardedToolbox([search], {"search": policy}).call(_call("search", query="INC-1"))
     assert obs.ok and obs.content == "(cached) results for INC-1"
+
+
+def test_independent_identical_calls_are_each_attempt_1_and_share_the_step_s_key() -> None:
+    @tool
+    def ping(x: int) -> int:
+        """Ping.
+
+        Args:
+            x: a number.
+        """
+        return x
+
+    box = GuardedToolbox([ping], run_id="r", path="step-1")
+    for _ in range(3):
+        assert box.call(_call("ping", x=1)).ok
+    assert [e.attempt for e in box.events] == [1, 1, 1]  # attempts come from the retry state, not a log scan
+    assert len({e.key for e in box.events}) == 1
+    other = GuardedToolbox([ping])  # no step given: a toolbox of its own is a step of its own
+    other.call(_call("ping", x=1))
+    assert other.events[0].key != box.events[0].key
