@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from agentlab.services import _isolation, _sandbox_init, sandbox
+from agentlab.services import _isolation, _per_run, _sandbox_init, sandbox
 from agentlab.services.sandbox import (
     SandboxLimits,
     SandboxPool,
@@ -44,7 +45,7 @@ needs_mountns = pytest.mark.skipif(not AVAILABLE["mountns"], reason="`unshare --
 
 
 def sandbox_processes() -> set[int]:
-    """Host pids that belong to a sandbox: running as nobody, or carrying its marker in env or cmdline."""
+    """Host pids that belong to a sandbox: running as a sandbox uid, or carrying its marker in env or cmdline."""
     found = set()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -56,7 +57,7 @@ def sandbox_processes() -> set[int]:
         except OSError:
             continue
         real_uid = next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:"))
-        if real_uid == str(_sandbox_init.NOBODY) or b"AGENTLAB_SANDBOX=" in environ or b"_sandbox_init" in cmdline:
+        if int(real_uid) in _per_run.SANDBOX_UIDS or b"AGENTLAB_SANDBOX=" in environ or b"_sandbox_init" in cmdline:
             found.add(int(entry))
     return found
 
@@ -103,10 +104,9 @@ def test_render_tells_the_model_what_happened() -> None:
 
 
 def test_command_asks_only_for_what_the_probe_found() -> None:
-    nothing = dict(netns=False, pidns=False, mountns=False, uid=False, userns=False)
-    none = _isolation.Isolation(None, rootless=False, **nothing)
-    assert _isolation.command(none, "{}")[:2] == [sys.executable, "-I"]
-    rootless = _isolation.Isolation("/usr/bin/unshare", rootless=True, **(nothing | {"netns": True}))
+    nothing = _isolation.Isolation(None, False, netns=False, pidns=False, mountns=False, uid=False, userns=False)
+    assert _isolation.command(nothing, "{}")[:2] == [sys.executable, "-I"]
+    rootless = dataclasses.replace(nothing, unshare="/usr/bin/unshare", rootless=True, netns=True)
     assert _isolation.command(rootless, "{}")[:5] == ["/usr/bin/unshare", "--user", "--map-root-user", "--net", "--"]
 
 
@@ -133,7 +133,7 @@ def test_isolation_in_force_is_what_the_probe_found() -> None:
     if AVAILABLE["pidns"]:
         assert pid == 2  # PID 1 is the sandbox's init; the program is the first thing it starts
     if AVAILABLE["uid"]:
-        assert uid == _sandbox_init.NOBODY
+        assert uid in _per_run.SANDBOX_UIDS
 
 
 def test_normal_code_prints_and_third_party_packages_import() -> None:
@@ -190,8 +190,8 @@ def test_timeout_kills_the_tree_and_returns_promptly(code: str, nothing_left_beh
 
 def test_cpu_limit_stops_a_busy_loop_before_the_wall_clock() -> None:
     result = run_python("while True:\n    pass", SandboxLimits(wall_seconds=5.0, cpu_seconds=1))
+    # Not timed out is "before the wall clock"; how soon depends on the machine's load, not on the sandbox.
     assert not result.timed_out and result.exit_code == -signal.SIGXCPU
-    assert result.duration < 3.0
     assert "CPU time limit" in result.render()
 
 
@@ -371,12 +371,13 @@ def test_sandbox_ends_itself_if_the_host_stops_watching(nothing_left_behind: set
         Path(scratch, "main.py").write_text("import time\ntime.sleep(1000)")
         status_read, status_write = os.pipe()
         shields = _isolation.probe()
-        config = sandbox._config(scratch, limits, shields, status_write)
-        started = time.monotonic()
-        with _isolation.start(_isolation.command(shields, config), status_write) as proc:
-            os.close(status_write)
-            assert proc.wait(timeout=1.0 + 2 + SLACK) == 128 + signal.SIGALRM
-        assert time.monotonic() - started >= 1.0 + 2
+        with sandbox._per_run_budget(shields, limits) as run:
+            config = sandbox._config(scratch, limits, shields, status_write, run)
+            started = time.monotonic()
+            with _isolation.start(_isolation.command(shields, config), status_write) as proc:
+                os.close(status_write)
+                assert proc.wait(timeout=1.0 + 2 + SLACK) == 128 + signal.SIGALRM
+            assert time.monotonic() - started >= 1.0 + 2
         os.close(status_read)
     assert_nothing_left(nothing_left_behind)
 
@@ -422,7 +423,8 @@ def test_tool_runs_through_the_toolbox() -> None:
     assert failing.content.startswith("error: exit code 1:") and "ZeroDivisionError" in failing.content
     function = box.schemas()[0]["function"]
     assert function["name"] == "run_python"
-    assert function["description"] == "Run Python code in an isolated sandbox and return what it prints."
+    assert function["description"].startswith("Run Python code in a fresh sandbox and return what it prints;")
+    assert "Not a security boundary" in function["description"]
     assert function["parameters"]["required"] == ["code"]
 
 

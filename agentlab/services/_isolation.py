@@ -6,11 +6,16 @@ using util-linux `unshare` and the standard library only:
 - **netns**: a fresh network namespace whose only interface is a loopback that is down;
 - **pidns**: a fresh pid namespace; its PID 1 is our init (`_sandbox_init`), and when PID 1 dies the
   kernel kills everything else inside, including processes that left the group with `setsid()`;
-- **mountns**: a private mount namespace: host mounts read-only, private tmpfs for /tmp and friends;
-- **uid**: when we are root, the program runs as `nobody` (65534), so RLIMIT_NPROC applies to it and
-  root-owned files are out of reach;
+- **mountns**: a private mount namespace: host mounts read-only and nosuid, private tmpfs for /tmp
+  and friends, and the places that hold the user's data (`hidden_paths`) covered by empty tmpfs;
+- **ipcns**: a fresh IPC namespace: no host SysV segments, semaphores or message queues, and its
+  own vanish with it;
+- **uid**: when we are root, the program runs as an unprivileged uid of its own
+  (`_per_run.UidLease`), so RLIMIT_NPROC counts only this run and root-owned files are out of reach;
 - **userns**: otherwise, the program runs in a user namespace of its own: it keeps our file access
-  but holds no privileges, so it cannot undo the mounts or namespaces around it.
+  (minus what `hidden_paths` covers) but holds no privileges, so it cannot undo what is around it;
+- **keyring** (a fresh session keyring) and **cgroup** budgets (`_per_run.RunCgroup`), where the
+  kernel lets us have them.
 
 Each is probed once by really trying it (`probe`); what is missing is warned about once and left
 out, and every result says which protections were in force. Not root? The namespaces then need a
@@ -25,6 +30,7 @@ its deadline passes (watching a pidfd, so a straggler holding the pipes cannot s
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import json
 import os
@@ -41,13 +47,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentlab.services import _sandbox_init
+from agentlab.services import _per_run, _sandbox_init
 
 __all__ = [
     "INIT",
     "Isolation",
     "collect",
     "command",
+    "hidden_paths",
     "host_mount_namespace",
     "kill_tree",
     "probe",
@@ -60,6 +67,12 @@ __all__ = [
 INIT = str(Path(_sandbox_init.__file__).resolve())
 DRAIN_SECONDS = 0.5
 """After the sandbox exits, how long stragglers that still hold its output pipes may keep them."""
+HIDDEN = (
+    *("/home", "/root", "/run", "/mnt", "/media", "/srv"),
+    *("/var/log", "/var/mail", "/var/spool", "/var/lib", "/var/cache"),
+)
+"""Covered by an empty tmpfs in every sandbox with a mount namespace (the runtime's own paths bound back)."""
+_NOT_SCANNED = ("/proc", "/sys", "/dev", "/tmp")
 HOST_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 """The only environment `unshare` and the init see; the program gets `sandbox.PROGRAM_ENV` instead."""
 
@@ -79,11 +92,46 @@ class Isolation:
     """The program can run as `nobody`: we are root and it can reach the Python runtime."""
     userns: bool
     """Failing `uid`, the program gets a user namespace of its own, so it holds no privileges."""
+    ipcns: bool = False
+    keyring: bool = False
+    """The keyctl syscall works here, so the init can give the program a fresh session keyring."""
+    cgroup: tuple[str, ...] = ()
+    """The cgroup controllers each run gets a budget in: some of memory, pids, cpu."""
 
     def as_dict(self) -> dict[str, bool]:
         """Protection name -> in force for every run, in the order results report them."""
-        shields = ("uid", "userns", "netns", "pidns", "mountns")
-        return {"rlimits": True} | {name: bool(getattr(self, name)) for name in shields}
+        shields = ("uid", "userns", "netns", "pidns", "mountns", "ipcns")
+        found = {"rlimits": True} | {name: bool(getattr(self, name)) for name in shields}
+        found |= {"nosuid": self.mountns, "hidden": self.mountns, "nonewprivs": True, "keyring": self.keyring}
+        return found | {f"cgroup-{name}": name in self.cgroup for name in ("memory", "pids", "cpu")}
+
+
+def hidden_paths() -> list[str]:
+    """Where the user's data lives: `HIDDEN`, our home and runtime dir, and, when we are not root,
+    every directory we own within two levels of / (and the working directory, if ours)."""
+    found = {*HIDDEN, os.path.expanduser("~"), os.environ.get("XDG_RUNTIME_DIR", "/run/user")}
+    uid = os.geteuid()
+    if uid != 0:
+        with contextlib.suppress(OSError):
+            if os.stat(os.getcwd()).st_uid == uid:
+                found.add(os.getcwd())
+        for top in _subdirectories("/"):
+            if top not in _NOT_SCANNED:
+                found |= {path for path in [top, *_subdirectories(top)] if _owned_by(path, uid)}
+    return sorted(path for path in found if path.startswith("/") and path != "/")
+
+
+def _subdirectories(directory: str) -> list[str]:
+    with contextlib.suppress(OSError), os.scandir(directory) as entries:
+        return [entry.path for entry in entries if entry.is_dir(follow_symlinks=False)]
+    return []
+
+
+def _owned_by(path: str, uid: int) -> bool:
+    try:
+        return os.lstat(path).st_uid == uid
+    except OSError:
+        return False
 
 
 def runtime_paths() -> list[str]:
@@ -136,6 +184,9 @@ def _probe() -> Isolation:
         uid=uid,
         # The init enters it with unshare(2) itself; `unshare --user` tells us whether that is allowed.
         userns=not uid and works("--user"),
+        ipcns=works("--ipc"),
+        keyring=_keyctl_works(),
+        cgroup=tuple(_per_run.cgroup_controllers()[1]),
     )
     # `userns` is only the fallback for `uid`; and not being root, there is no root to drop.
     missing = [name for name, ok in found.as_dict().items() if not ok and name != "userns"]
@@ -151,6 +202,14 @@ def _probe() -> Isolation:
     return found
 
 
+def _keyctl_works() -> bool:
+    """Whether keyctl(2) answers here (a container's seccomp profile may refuse it outright)."""
+    number = _sandbox_init.SYS_KEYCTL.get(os.uname().machine)
+    libc = ctypes.CDLL(None, use_errno=True)
+    # KEYCTL_GET_KEYRING_ID (0) of our session keyring (-3), without creating one.
+    return number is not None and int(libc.syscall(number, 0, -3, 0)) > 0
+
+
 def command(isolation: Isolation, config: str) -> list[str]:
     """The command line that starts one sandbox: `unshare` with what is available, then the init."""
     init = [sys.executable, "-I", "-S", INIT, config]
@@ -161,6 +220,8 @@ def command(isolation: Isolation, config: str) -> list[str]:
         flags += ["--pid", "--fork", "--kill-child", "--mount-proc"]
     if isolation.mountns:
         flags.append("--mount")
+    if isolation.ipcns:
+        flags.append("--ipc")
     if not flags or isolation.unshare is None:
         return init
     user = ["--user", "--map-root-user"] if isolation.rootless else []

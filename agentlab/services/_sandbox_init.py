@@ -1,26 +1,31 @@
-"""PID 1 of a code sandbox: wall the namespaces in, then run the model's program as `nobody` (lab 02).
+"""PID 1 of a code sandbox: wall the namespaces in, then run the model's program unprivileged (lab 02).
 
 `agentlab.services.sandbox` starts this file as `python -I -S _sandbox_init.py CONFIG` inside the
 fresh namespaces that util-linux `unshare` made. It runs as root *inside* them, does the steps that
 need root, and then runs the model's program with everything dropped:
 
-1. read the inputs (main.py and the caller's files) from the host's scratch directory;
-2. with a mount namespace: make every mount read-only, give /tmp, /var/tmp, /dev/shm and /run/lock
-   each a private size-capped tmpfs, and copy the inputs to /tmp/work;
-3. when dropping to `nobody`, make the Python runtime reachable for it: a directory it may not
-   enter (such as a 0700 /root) is covered by an empty tmpfs with only the runtime's path bound back;
-4. if the program cannot run as `nobody`, enter a user namespace of our own instead, so that it
-   holds no privileges over the mounts and namespaces set up above; report what is in force;
-5. fork; the child sets the rlimits, drops to uid/gid 65534 (when it may) and execs
-   `python -I -B main.py`;
-6. reap every orphan until the program exits, report its exit status, and exit. As PID 1 of the pid
+1. join the run's cgroups (memory, pids, cpu budgets for the whole run), before anything is started;
+2. read the inputs (main.py and the caller's files) from the host's scratch directory;
+3. with a mount namespace: make every mount read-only and nosuid; cover the places that hold the
+   user's data (homes, /run, logs, mail, and what the caller owns near the top of the tree) with an
+   empty tmpfs, binding back exactly the runtime's own directories, never their siblings; give /tmp,
+   /var/tmp, /dev/shm and /run/lock each a private size-capped tmpfs; copy the inputs to /tmp/work;
+4. when dropping to the run's own uid, make the Python runtime reachable for it: a directory it may
+   not enter (such as a 0700 /root) is covered the same way;
+5. if the program cannot get a uid of its own, enter a user namespace of our own instead, so that it
+   holds no privileges over the mounts and namespaces set up above;
+6. join a fresh, empty session keyring, so the caller's keys (`keyctl @s`) are out of reach;
+   report what is in force;
+7. fork; the child sets the rlimits, drops to the run's uid/gid (when it may), sets no_new_privs
+   (setuid binaries cannot give privileges back) and execs `python -I -B main.py`;
+8. reap every orphan until the program exits, report its exit status, and exit. As PID 1 of the pid
    namespace, our exit makes the kernel kill whatever the program left running.
 
 A backstop alarm ends us at wall_seconds + 2 s, taking the namespace with us, should the host
 process die before it can kill the sandbox itself.
 
 Standard library only and no site-packages (-S): this runs as root before anything is dropped.
-Left out: seccomp syscall filters, cgroups and Landlock.
+Left out: seccomp syscall filters and Landlock.
 """
 
 from __future__ import annotations
@@ -47,6 +52,9 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 0x20, 0x400, 0x800, 0x1000, 0x4000
 MS_RELATIME = 0x200000
 CLONE_NEWUSER = 0x10000000
+PR_SET_NO_NEW_PRIVS = 38
+KEYCTL_JOIN_SESSION_KEYRING = 1
+SYS_KEYCTL = {"x86_64": 250, "aarch64": 219, "i686": 288, "armv7l": 311, "ppc64le": 271, "s390x": 280}
 # Per-mount options a read-only remount must keep (inside a user namespace, dropping one is refused).
 _KEPT = {
     "nosuid": MS_NOSUID,
@@ -60,6 +68,7 @@ _KEPT = {
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 _libc.unshare.argtypes = [ctypes.c_int]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
@@ -97,25 +106,25 @@ def _make_readonly(target: str | None = None) -> None:
         if target is None or point == target:
             # MS_BIND makes this a per-mount change: the host's mounts and superblocks are untouched.
             try:
-                _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept)
+                _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | kept)
             except OSError:
                 if target is not None:
                     raise
 
 
-def _entry_below(directory: str, path: str) -> str | None:
-    """The name of the entry of `directory` that `path` runs through, if it runs through one."""
-    rest = path[len(directory) :].lstrip("/") if path.startswith(directory.rstrip("/") + "/") else ""
-    return rest.split("/")[0] or None
+def _below(directory: str, path: str) -> bool:
+    return path.startswith(directory.rstrip("/") + "/")
 
 
 def _cover(directory: str, keep: Iterable[str], options: str) -> None:
-    """Mount an empty tmpfs on `directory`, then bind back (read-only) the entries `keep` runs through."""
-    names = sorted({name for path in keep if (name := _entry_below(directory, path))})
-    handles = {name: os.open(os.path.join(directory, name), os.O_PATH) for name in names}
+    """Mount an empty tmpfs on `directory`, then bind back (read-only) exactly the paths `keep` names
+    below it: their parents are empty directories on the tmpfs, so nothing beside them shows."""
+    paths = sorted({os.path.normpath(path) for path in keep if _below(directory, path) and os.path.exists(path)})
+    exact = [path for path in paths if not any(_below(other, path) for other in paths)]
+    handles = {path: os.open(path, os.O_PATH) for path in exact}
     _mount("tmpfs", directory, "tmpfs", MS_NOSUID | MS_NODEV, options)
-    for name, handle in handles.items():
-        target = os.path.join(directory, name)
+    for target, handle in handles.items():
+        os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
         if stat.S_ISDIR(os.fstat(handle).st_mode):
             os.mkdir(target)
         else:
@@ -124,6 +133,19 @@ def _cover(directory: str, keep: Iterable[str], options: str) -> None:
         _mount(f"/proc/self/fd/{handle}", target, None, MS_BIND | MS_REC)
         _make_readonly(target)
         os.close(handle)
+
+
+def _hide(directories: list[str], runtime: list[str]) -> bool:
+    """Cover each directory holding the user's data, keeping the runtime's own paths; say if any was."""
+    done: list[str] = []
+    for directory in sorted(directories, key=len):
+        inside_runtime = any(path == directory or _below(path, directory) for path in runtime)
+        if inside_runtime or any(_below(hidden, directory) for hidden in done) or not os.path.isdir(directory):
+            continue
+        _cover(directory, runtime, "mode=0755,size=1m")
+        _make_readonly(directory)
+        done.append(directory)
+    return bool(done)
 
 
 def blocked(path: str) -> tuple[str, str] | None:
@@ -183,6 +205,20 @@ def _private_tmp(inputs: dict[str, bytes], size_mb: int, runtime: list[str]) -> 
     return WORKDIR
 
 
+def _join_cgroups(procs_files: list[str]) -> bool:
+    """Move ourselves into the run's cgroups; everything we start from now on is counted there."""
+    for path in procs_files:
+        with open(path, "w") as procs:
+            procs.write("0")  # 0: the writer itself
+    return bool(procs_files)
+
+
+def _fresh_keyring() -> bool:
+    """Join a new, empty, anonymous session keyring: the caller's session keys are no longer ours."""
+    number = SYS_KEYCTL.get(os.uname().machine)
+    return number is not None and int(_libc.syscall(number, KEYCTL_JOIN_SESSION_KEYRING, None)) > 0
+
+
 def _give_to(directory: str, uid: int) -> None:
     os.chown(directory, uid, uid)
     for root, dirs, files in os.walk(directory):
@@ -201,6 +237,9 @@ def _run_program(config: dict[str, Any], workdir: str, uid: int | None) -> None:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
+        # From here on no execve can raise privileges: setuid bits and file capabilities are ignored.
+        if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
         python = config["python"]
         os.execve(python, [python, "-I", "-B", "main.py"], dict(config["env"], HOME=workdir))
     except BaseException as exc:  # nothing may escape a forked child: report and leave
@@ -243,20 +282,27 @@ def main(argv: list[str]) -> None:
     # Backstop: if the host process dies and cannot kill us, we end ourselves (and the namespace).
     signal.signal(signal.SIGALRM, _backstop)
     signal.alarm(int(config["wall_seconds"]) + 2)
+    in_force = ["rlimits", "nonewprivs"]
+    if _join_cgroups(config["cgroups"]):
+        in_force.append("cgroup")
     inputs = _read_inputs(config["inputs"])
-    in_force, workdir, runtime = ["rlimits"], config["inputs"], config["runtime"]
+    workdir, runtime = config["inputs"], config["runtime"]
     if config["mountns"]:
         _own_mount_namespace(config["host_mount_namespace"])
         _make_readonly()
+        in_force += ["mountns", "nosuid"] + (["hidden"] if _hide(config["hide"], runtime) else [])
         workdir = _private_tmp(inputs, config["scratch_mb"], runtime)
-        in_force.append("mountns")
-    uid = None
-    if config["drop_uid"] and (_open_runtime(runtime) if config["mountns"] else all(map(reachable, runtime))):
-        uid = NOBODY
+    uid = config["drop_uid"]
+    if uid is not None and (_open_runtime(runtime) if config["mountns"] else all(map(reachable, runtime))):
         _give_to(workdir, uid)
         in_force.append("uid")
     elif config["userns"] and _shed_privileges():
+        uid = None
         in_force.append("userns")
+    else:
+        uid = None
+    if _fresh_keyring():
+        in_force.append("keyring")
     _report(status, {"isolation": in_force})
     pid = os.fork()
     if pid == 0:
