@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 
 import networkx as nx
 
+from agentlab.errors import UsageError
+
 __all__ = [
     "amdahl_ceiling",
     "amdahl_speedup",
@@ -29,7 +31,7 @@ __all__ = [
 def expected_turns(q: float) -> float:
     """Mean of a geometric number of turns with per-turn success probability q."""
     if not 0.0 < q <= 1.0:
-        raise ValueError(f"q must be in (0, 1], got {q}")
+        raise UsageError(f"q must be in (0, 1], got {q}")
     return 1.0 / q
 
 
@@ -40,14 +42,14 @@ def critical_path_latency(q: float, reason_s: float, act_s: float) -> float:
 
 def _check_p(p: float) -> None:
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"the parallel fraction p must be in [0, 1], got {p}")
+        raise UsageError(f"the parallel fraction p must be in [0, 1], got {p}")
 
 
 def amdahl_speedup(p: float, workers: float) -> float:
     """Amdahl's law: the speedup of work that is a fraction p parallel, on `workers` workers."""
     _check_p(p)
     if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
+        raise UsageError(f"workers must be at least 1, got {workers}")
     return 1.0 / ((1.0 - p) + p / workers)
 
 
@@ -60,7 +62,7 @@ def amdahl_ceiling(p: float) -> float:
 def sum_over_max(latencies: Sequence[float]) -> float:
     """Ideal speedup of independent sub-tasks: serial costs the sum, a full fan-out costs the max."""
     if not latencies or max(latencies) <= 0:
-        raise ValueError("need at least one positive latency")
+        raise UsageError("need at least one positive latency")
     return sum(latencies) / max(latencies)
 
 
@@ -84,7 +86,7 @@ def parallel_fraction(serial_s: float, parallel_s: float) -> float:
     """p from a trace's work: the share of all work that ran inside fan-outs."""
     total = serial_s + parallel_s
     if total <= 0:
-        raise ValueError("no work in the trace")
+        raise UsageError("no work in the trace")
     return parallel_s / total
 
 
@@ -94,8 +96,8 @@ def fit_parallel_fraction(sequential_s: float, wall_s: float, workers: int) -> f
     Clipped to [0, 1]: overheads can make a run slower than Amdahl allows for any p.
     """
     if workers <= 1:
-        raise ValueError("fitting p needs more than one worker")
+        raise UsageError("fitting p needs more than one worker")
     if sequential_s <= 0 or wall_s <= 0:
-        raise ValueError("times must be positive")
+        raise UsageError("times must be positive")
     speedup = sequential_s / wall_s
     return min(1.0, max(0.0, (1.0 - 1.0 / speedup) / (1.0 - 1.0 / workers)))

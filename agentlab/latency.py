@@ -9,6 +9,8 @@ import math
 import random
 from dataclasses import dataclass
 
+from agentlab.errors import UsageError
+
 __all__ = ["Latency"]
 
 
@@ -24,9 +26,9 @@ class Latency:
 
     def __post_init__(self) -> None:
         if self.kind not in ("fixed", "uniform", "lognormal", "exponential"):
-            raise ValueError(f"unknown latency kind {self.kind!r}")
+            raise UsageError(f"unknown latency kind {self.kind!r}")
         if min(self.mean, self.low, self.high) < 0:
-            raise ValueError("latencies cannot be negative")
+            raise UsageError("latencies cannot be negative")
 
     def sample(self, rng: random.Random) -> float:
         if self.kind == "fixed":

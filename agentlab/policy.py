@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentlab.errors import UsageError
 from agentlab.latency import Latency
 from agentlab.skills import offline_plan, offline_reduce, synthesize
 from agentlab.text import content_terms, distinctive_terms, sentences, stem, tokenize
@@ -56,9 +57,9 @@ class PolicyConfig:
 
     def __post_init__(self) -> None:
         if not 0.0 < self.q <= 1.0:
-            raise ValueError(f"q must be in (0, 1], got {self.q}")
+            raise UsageError(f"q must be in (0, 1], got {self.q}")
         if not 0.0 <= self.malformed_rate <= 1.0:
-            raise ValueError(f"malformed_rate must be in [0, 1], got {self.malformed_rate}")
+            raise UsageError(f"malformed_rate must be in [0, 1], got {self.malformed_rate}")
 
 
 @dataclass(frozen=True)

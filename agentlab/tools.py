@@ -32,7 +32,7 @@ from typing import Any, get_type_hints
 import docstring_parser
 import pydantic
 
-from agentlab.errors import InvalidArguments, MalformedArguments, ToolFailed, UnknownTool
+from agentlab.errors import InvalidArguments, MalformedArguments, ToolFailed, UnknownTool, UsageError
 from agentlab.wire import ToolCall
 
 __all__ = ["Observation", "Tool", "Toolbox", "tool"]
@@ -72,7 +72,7 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None) -> An
         fields: dict[str, Any] = {}
         for pname, param in inspect.signature(f).parameters.items():
             if pname not in hints:
-                raise TypeError(f"tool {f.__name__}: parameter {pname!r} needs a type hint")
+                raise UsageError(f"tool {f.__name__}: parameter {pname!r} needs a type hint")
             default = ... if param.default is inspect.Parameter.empty else param.default
             fields[pname] = (hints[pname], pydantic.Field(default, description=described.get(pname)))
         model = pydantic.create_model(
@@ -116,7 +116,7 @@ class Toolbox:
     def __init__(self, tools: Sequence[Tool] = ()) -> None:
         self._tools = {t.name: t for t in tools}
         if len(self._tools) != len(tools):
-            raise ValueError("two tools share a name")
+            raise UsageError("two tools share a name")
 
     @property
     def names(self) -> list[str]:

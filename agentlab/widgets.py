@@ -16,6 +16,7 @@ from typing import Any
 import ipywidgets
 
 from agentlab.analysis import critical_path
+from agentlab.errors import ConfigError
 from agentlab.plan import SubTask
 from agentlab.supervisor import FanOutResult
 
@@ -103,7 +104,7 @@ def gantt(result: FanOutResult, ax: Any = None) -> Any:
     try:
         import matplotlib.pyplot as plt  # noqa: PLC0415  (an optional, heavy import)
     except ImportError as exc:
-        raise ImportError("gantt() needs matplotlib: pip install 'agentlab[labs]'") from exc
+        raise ConfigError("gantt() needs matplotlib: pip install 'agentlab[labs]'") from exc
     frame = result.to_frame()
     critical = critical_ids(result)
     if ax is None:

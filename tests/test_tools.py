@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from agentlab.errors import UsageError
 from agentlab.tools import Toolbox, tool
 from agentlab.wire import ToolCall
 
@@ -47,7 +48,7 @@ def test_parameter_without_hint_is_rejected_at_declaration() -> None:
     def untyped(x):  # type: ignore[no-untyped-def]
         return x
 
-    with pytest.raises(TypeError, match="needs a type hint"):
+    with pytest.raises(UsageError, match="needs a type hint"):
         tool(untyped)
 
 

@@ -33,6 +33,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from agentlab.errors import UsageError
 from agentlab.faults import Fault, FaultPlan
 from agentlab.rpc import Bucket, RateLimit, take_token
 
@@ -159,7 +160,7 @@ class ApiService:
 
     def start(self) -> ApiService:
         if self._thread is not None or self._closing.is_set():
-            raise RuntimeError("the service is already started (or was stopped: start a new one)")
+            raise UsageError("the service is already started (or was stopped: start a new one)")
         # a short poll interval keeps stop() quick: shutdown() waits for the serving loop to notice
         serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
         self._thread = threading.Thread(target=serve, name="agentlab-api", daemon=True)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from distributed import Client, Future
 
+from agentlab.errors import ClusterError
 from agentlab.retrieval import Document, Index
 
 __all__ = ["ShardedIndex"]
@@ -36,7 +37,7 @@ class ShardedIndex:
     def __init__(self, client: Client, index: Index, shards: int = 2, replicas: int = 1) -> None:
         workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
         if not workers:
-            raise RuntimeError("the cluster has no workers to hold the index shards")
+            raise ClusterError("the cluster has no workers to hold the index shards")
         self.client, self.shards, self.replicas = client, shards, replicas
         placement = itertools.cycle(workers)
         bounds = np.linspace(0, len(index.docs), shards + 1).astype(int)

@@ -25,6 +25,8 @@ from typing import Any
 from distributed import Client
 from distributed.security import Security
 
+from agentlab.errors import ClusterError
+
 __all__ = ["ProcessCluster", "kill_worker", "temporary_tls_files"]
 
 
@@ -120,9 +122,9 @@ class ProcessCluster:
         deadline = time.monotonic() + self.startup_timeout
         while not ready():
             if any(p.poll() is not None for p in self._procs):
-                raise RuntimeError(f"a cluster process exited while waiting for {what}: {self.logs()}")
+                raise ClusterError(f"a cluster process exited while waiting for {what}: {self.logs()}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out waiting for {what}: {self.logs()}")
+                raise ClusterError(f"timed out waiting for {what}: {self.logs()}")
             time.sleep(0.05)
 
     def logs(self) -> str:
