@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from agentlab.executor import SubTaskResult
+from agentlab.steps import SubTaskResult
 from agentlab.identity import canonical, step_key
 from agentlab.journal import Step, completed, decode_result, encode_result
 from agentlab.journal_sqlite import SqliteJournal
@@ -215,7 +215,7 @@ def fanout_with_journal(folder: Path, repeats: int = 5) -> tuple[float, float]:
             result = supervisor.run(goal, run_id=f"bench-{i}")
             if i:  # the first run warms the cluster
                 walls[use].append(time.perf_counter() - start)
-            assert result.stop_reason == "finished"
+            assert result.stop_reason == "answer"
     return statistics.median(walls[True]), statistics.median(walls[False])
 
 

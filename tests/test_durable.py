@@ -37,6 +37,7 @@ def _executions(log: Path) -> list[dict[str, object]]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # many processes killed and restarted: minutes on a loaded 2-core machine
 def test_supervisor_killed_at_random_points_resumes_to_the_same_answer(tmp_path: Path) -> None:
     rng = random.Random(40)
     journal = tmp_path / "journal.sqlite"
