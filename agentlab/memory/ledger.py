@@ -1,0 +1,115 @@
+"""The budget ledger: each budget's spend and reservations in SQLite, beside the board (lab 05).
+
+`reserve` reads the budget's row, asks the pure `agentlab.memory.budget.admit`, and records the
+reservation, all in one `BEGIN IMMEDIATE` transaction: two agents racing for the last tokens are
+serialised by the database's write lock, so at most one of them gets them. `settle` replaces a
+reservation by the usage the endpoint reported. The rows live in the memory server's file, so the
+spend of a run survives the death of the process serving it, like the board.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any
+
+from agentlab.memory.budget import WINDOW_S, Admission, Budget, Spend, admit, step_cost
+
+__all__ = ["LedgerStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS budget_ledger (
+    name TEXT PRIMARY KEY, tokens INTEGER NOT NULL DEFAULT 0, cost REAL NOT NULL DEFAULT 0,
+    requests INTEGER NOT NULL DEFAULT 0, refused INTEGER NOT NULL DEFAULT 0, recent TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS budget_reservations (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, tokens INTEGER NOT NULL, cost REAL NOT NULL
+);
+"""
+
+
+class LedgerStore:
+    """Budgets' spend and in-flight reservations on one SQLite connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self._lock = threading.Lock()
+        with self._transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def _spend(self, name: str) -> Spend:
+        self.db.execute("INSERT OR IGNORE INTO budget_ledger (name) VALUES (?)", (name,))
+        tokens, cost, requests, refused, recent = self.db.execute(
+            "SELECT tokens, cost, requests, refused, recent FROM budget_ledger WHERE name = ?", (name,)
+        ).fetchone()
+        reserved_tokens, reserved_cost = self.db.execute(
+            "SELECT COALESCE(SUM(tokens), 0), COALESCE(SUM(cost), 0) FROM budget_reservations WHERE name = ?",
+            (name,),
+        ).fetchone()
+        return Spend(tokens, cost, reserved_tokens, reserved_cost, requests, refused, tuple(json.loads(recent)))
+
+    def reserve(self, budget: Budget, prompt_tokens: int, now: float) -> tuple[Admission, str]:
+        """Admit one step and reserve its tokens and cost; the reservation id, or "" when refused."""
+        with self._transaction() as db:
+            spend = self._spend(budget.name)
+            decision = admit(budget, spend, prompt_tokens, now)
+            if not decision.ok:
+                db.execute("UPDATE budget_ledger SET refused = refused + 1 WHERE name = ?", (budget.name,))
+                return decision, ""
+            recent = [t for t in spend.recent if t > now - WINDOW_S] + [now]
+            db.execute(
+                "UPDATE budget_ledger SET requests = requests + 1, recent = ? WHERE name = ?",
+                (json.dumps(recent), budget.name),
+            )
+            rid = uuid.uuid4().hex
+            tokens = prompt_tokens + budget.completion_allowance
+            cost = step_cost(budget, prompt_tokens, budget.completion_allowance)
+            db.execute(
+                "INSERT INTO budget_reservations (id, name, tokens, cost) VALUES (?, ?, ?, ?)",
+                (rid, budget.name, tokens, cost),
+            )
+        return decision, rid
+
+    def settle(self, budget: Budget, rid: str, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+        """Replace reservation `rid` by what the step really used (0, 0 to release it unused)."""
+        with self._transaction() as db:
+            cursor = db.execute("DELETE FROM budget_reservations WHERE id = ?", (rid,))
+            if cursor.rowcount:  # settling twice (a retried call) charges once
+                db.execute(
+                    "UPDATE budget_ledger SET tokens = tokens + ?, cost = cost + ? WHERE name = ?",
+                    (
+                        prompt_tokens + completion_tokens,
+                        step_cost(budget, prompt_tokens, completion_tokens),
+                        budget.name,
+                    ),
+                )
+            return asdict(self._spend(budget.name))
+
+    def spend(self, name: str) -> dict[str, Any]:
+        """The budget's ledger row as a dict (what `Spend` holds)."""
+        with self._transaction():
+            return asdict(self._spend(name))
+
+    def reset(self, name: str) -> None:
+        """Forget a budget's spend and reservations (a new run under an old name)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM budget_ledger WHERE name = ?", (name,))
+            db.execute("DELETE FROM budget_reservations WHERE name = ?", (name,))

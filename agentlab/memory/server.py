@@ -1,0 +1,184 @@
+"""The memory server: a Dask actor in front of the SQLite file that holds the board and the budgets (lab 05).
+
+Workers on any machine reach shared memory the way they reach everything else — through Dask. The
+server is an actor (`client.submit(MemoryServer, ..., actor=True)`) on one worker; its methods run one at
+a time on that worker's actor thread, and each is one SQLite transaction on the file beside it.
+
+The actor is only the way in; the file is the truth. When the worker serving it dies, Dask cannot bring
+an actor back, so a `ServerHandle` that finds its server gone starts a new one on the same host, which
+opens the same file and carries on: every acknowledged write is still there (`agentlab.memory.store`).
+Handles find the current server through a Dask `Variable` named after it, and the server's future is
+published on the scheduler (`publish_dataset`), so it lives until `stop()` rather than until the task
+that started it ends. Two handles may race to restart it and start two servers on one file: that is
+safe, because every operation is a transaction of the file, not of the server's memory.
+
+`ServerHandle.local(path)` serves the same file in-process with no Dask at all (tests, one machine).
+
+Left out: moving the file to another host when its machine is lost (put it on a server database), and
+authentication beyond the cluster's own (anyone who can reach the scheduler can reach the server).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from typing import Any
+
+from distributed import Client, Variable, get_client
+from distributed.actor import Actor
+
+from agentlab.errors import AgentlabError, MemoryUnavailable
+from agentlab.memory.ledger import LedgerStore
+from agentlab.memory.store import BoardStore, open_db
+
+__all__ = ["MemoryServer", "ServerHandle"]
+
+
+class MemoryServer:
+    """The board and budget tables of one SQLite file, served as a Dask actor (or in-process)."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.db = open_db(path)
+        self.board = BoardStore(self.db)
+        self.ledger = LedgerStore(self.db)
+        self.path, self.pid, self.host = path, os.getpid(), socket.gethostname()
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Run `board.<method>` or `ledger.<method>` ("board.write", "ledger.reserve", ...)."""
+        if method == "where":
+            return self.where()
+        part, _, name = method.partition(".")
+        if part not in ("board", "ledger") or name.startswith("_"):
+            raise AttributeError(f"the memory server has no method {method!r}")
+        return getattr(getattr(self, part), name)(*args, **kwargs)
+
+    def where(self) -> dict[str, Any]:
+        """Which process serves this server, and its file: for tests that kill it, and for people."""
+        return {"pid": self.pid, "host": self.host, "path": self.path}
+
+
+# Failures that mean "the server's process is gone or going", never an answer from the server itself.
+_LOST = (RuntimeError, OSError, KeyError, TimeoutError)
+
+_PROXIES: dict[str, Any] = {}  # this process's proxy per server name: (key, Actor | MemoryServer)
+_PROXY_LOCK = threading.Lock()
+
+
+class ServerHandle:
+    """How any process reaches the memory server named `name`; picklable, so it travels with a task."""
+
+    def __init__(
+        self, name: str, path: str | None, host: str | None, *, local: bool = False, call_timeout: float = 10.0
+    ) -> None:
+        self.name, self.path, self.host, self.is_local = name, path, host, local
+        self.call_timeout = call_timeout
+        """Seconds to wait for one answer before deciding the server is gone (a call to a dead worker's
+        address can otherwise wait out Dask's 30 s connect timeout). A slow but live server restarted
+        by mistake is harmless: two servers on one file stay consistent."""
+        self.restarts = 0
+        """How many times this handle started a new server because the old one was gone."""
+
+    @classmethod
+    def local(cls, path: str, name: str = "local") -> ServerHandle:
+        """The server for `path` in this process (each process that unpickles it opens its own)."""
+        return cls(f"{name}@{path}", path, None, local=True)
+
+    @classmethod
+    def start(
+        cls, client: Client, name: str = "agentlab", *, path: str | None = None, worker: str | None = None
+    ) -> ServerHandle:
+        """Join the server called `name` on this cluster, or start it on `worker` (default: the first worker).
+
+        `path` is the SQLite file on that worker's host (default: the journal's file there).
+        """
+        handle = cls(name, path, None)
+        current = handle._published(client)
+        if current is not None:
+            handle.host = current["host"]
+            return handle
+        address = worker or sorted(client.scheduler_info(n_workers=-1)["workers"])[0]
+        handle.host = address.rsplit(":", 1)[0].split("://")[-1]
+        handle._restart(client, failed_key=None)
+        return handle
+
+    @property
+    def variable(self) -> str:
+        return f"agentlab-memory-{self.name}"
+
+    def _published(self, client: Client) -> dict[str, Any] | None:
+        try:
+            value: dict[str, Any] = Variable(self.variable, client=client).get(timeout=0.5)
+        except TimeoutError:
+            return None
+        return value
+
+    def _restart(self, client: Client, failed_key: str | None) -> tuple[str, Any]:
+        """Adopt a newer server if another handle already started one, else start one on our host."""
+        current = self._published(client)
+        if current is not None and current["key"] != failed_key:
+            return current["key"], Actor(MemoryServer, current["address"], current["key"])
+        key = f"{self.variable}-{uuid.uuid4().hex[:8]}"
+        future = client.submit(
+            MemoryServer, self.path, actor=True, key=key, workers=[self.host], allow_other_workers=False
+        )
+        actor = future.result(timeout=60)
+        client.publish_dataset(**{self.variable: future}, override=True)  # keeps the actor alive
+        address = actor._address  # type: ignore[attr-defined]  # the worker that holds the actor
+        Variable(self.variable, client=client).set({"key": key, "address": address, "host": self.host})
+        self.restarts += failed_key is not None
+        return key, actor
+
+    def _proxy(self) -> tuple[str, Any]:
+        with _PROXY_LOCK:
+            if self.name not in _PROXIES:
+                if self.is_local:
+                    _PROXIES[self.name] = ("local", MemoryServer(self.path))
+                else:
+                    _PROXIES[self.name] = self._restart(get_client(), failed_key="")
+            return _PROXIES[self.name]  # type: ignore[no-any-return]
+
+    def _replace(self, failed_key: str) -> None:
+        with _PROXY_LOCK:
+            if _PROXIES.get(self.name, ("",))[0] == failed_key:
+                _PROXIES[self.name] = self._restart(get_client(), failed_key)
+
+    def call(self, method: str, *args: Any, attempts: int = 5, **kwargs: Any) -> Any:
+        """Call `method` on the server; if its process is gone, start a new one and call again.
+
+        Safe to repeat: reads are, and writes carry a `write_id` or are reservations the ledger counts once.
+        """
+        for attempt in range(attempts):
+            key, server = self._proxy()
+            if self.is_local:
+                return server.call(method, *args, **kwargs)
+            try:
+                return server.call(method, *args, **kwargs).result(timeout=self.call_timeout)
+            except AgentlabError:
+                raise
+            except _LOST as exc:
+                if attempt == attempts - 1:
+                    raise MemoryUnavailable(f"the memory server {self.name!r} is unreachable: {exc}") from exc
+                time.sleep(0.2 * attempt)  # give the scheduler a moment to notice a dead worker
+                self._replace(key)
+        raise AssertionError("unreachable")
+
+    def where(self) -> dict[str, Any]:
+        """{pid, host, path} of the process serving right now."""
+        place: dict[str, Any] = self.call("where")
+        return place
+
+    def stop(self, client: Client) -> None:
+        """Let the server go (its file stays): unpublish it and forget it in this process."""
+        with _PROXY_LOCK:
+            _PROXIES.pop(self.name, None)
+        if not self.is_local:
+            if self.variable in client.list_datasets():
+                client.unpublish_dataset(self.variable)
+            Variable(self.variable, client=client).delete()
+
+    def __repr__(self) -> str:
+        where = f"file {self.path}" if self.is_local else f"on {self.host}, file {self.path or '(journal default)'}"
+        return f"ServerHandle({self.name!r} {where})"
