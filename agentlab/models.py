@@ -197,7 +197,7 @@ class ChatModel:
         return request
 
     def _mode(self) -> str:
-        """How this model calls tools; "auto" asks the server once per process (`supports_tools`)."""
+        """How this model calls tools; "auto" asks the server once per process (`_probe`)."""
         if self.config.tool_calling != "auto" or self.config.offline:
             return "native" if self.config.tool_calling == "auto" else self.config.tool_calling
         return "native" if _probe(self) else "json"
