@@ -23,8 +23,11 @@ from agentlab.grading.exercises import exercise_of
 
 LABS = Path(__file__).resolve().parents[1] / "labs"
 NOTEBOOKS = sorted(p for p in LABS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-SOURCES = [p for p in NOTEBOOKS if p.parent.name == "source"]
-STUDENTS = [p for p in NOTEBOOKS if p.parent.name != "source"]
+LESSONS = sorted(LABS.glob("[0-9][0-9]_*.ipynb"))
+"""The numbered labs (00_setup, 01_agent_loop, ...): each must run clean, top to bottom."""
+EXERCISE_NOTEBOOKS = [p for p in NOTEBOOKS if "exercises" in p.relative_to(LABS).parts]
+SOURCES = [p for p in EXERCISE_NOTEBOOKS if p.parent.name == "source"]
+STUDENTS = [p for p in EXERCISE_NOTEBOOKS if p.parent.name != "source"]
 CELL_TIMEOUT_S = 120
 """The longest any one cell may run; the whole notebook is bounded by the test's timeout mark."""
 ALLOWED_ERRORS = {"NotImplementedError", "NameError"}
@@ -110,6 +113,17 @@ def test_a_student_notebook_runs_failing_only_where_answers_are_missing(
     assert " 0/" in _text(checked) and "not implemented" in _text(checked), _text(checked)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("path", LESSONS, ids=_name)
+def test_a_lab_runs_top_to_bottom_in_fast_mode(
+    path: Path, this_python_kernel: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notebook = _execute(path, this_python_kernel, monkeypatch)  # raises on the first cell that fails
+    assert not _errors(notebook)
+    assert any(c.outputs for c in notebook.cells if c.cell_type == "code"), "the lab ran but showed nothing"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
 def test_a_notebook_follows_the_conventions(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
@@ -126,7 +140,7 @@ def test_a_notebook_follows_the_conventions(path: Path) -> None:
         assert "client.close()" in code[-1].source, "close the cluster in the last cell"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
+@pytest.mark.parametrize("path", EXERCISE_NOTEBOOKS, ids=_name)
 def test_an_exercise_notebook_tags_each_answer_once(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     exercise = exercise_of(path, notebook.metadata)
