@@ -1,8 +1,10 @@
 """The exercise grader: one source, two versions; solutions pass, stubs fail; wrong and mangled answers score 0.
 
-Grading runs each notebook's answers in a worker process (a few seconds each), so the notebooks graded
-through the real grader are graded once per module and shared; wrong answers that need no notebook go
-through `check()` in this process, which runs the very same checks.
+Grading runs each notebook's answers in a sandbox and the checks in a process of their own (a few
+seconds each), so the notebooks graded through the real grader are graded once per module and shared;
+wrong answers that need no notebook go through `check()` in this process, which runs the very same
+checks on the same data. tests/grading/ holds the class of correct and wrong submissions, the cheats,
+and real nbgrader.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import copy
 import csv
 import json
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,6 @@ import nbformat
 import pytest
 
 import agentlab.grading as grading_api
-import agentlab.grading.grade as grading
 from agentlab.grading import EXERCISES, Grade, check, cli, grade_notebook, grade_paths
 from agentlab.grading.answers import locate, plain_python, tags_of
 from agentlab.grading.cli import grade_main, main, student_main
@@ -28,7 +28,6 @@ from agentlab.grading.exercises import exercise_of
 from agentlab.grading.markers import MarkerError, hidden_tests, strip
 from agentlab.grading.report import write_csv
 from agentlab.grading.student import leaks, problems, render, student_version
-from agentlab.grading.worker import execute
 
 LABS = Path(__file__).resolve().parents[1] / "labs"
 STUDENT = LABS / "exercises"
@@ -63,7 +62,7 @@ def _solutions(exercise: str) -> dict[str, Any]:
     located = locate(_source(exercise).cells, EXERCISES[exercise])
     namespace: dict[str, Any] = {}
     for source in [*located.setup, *(s for _, s in located.answers)]:
-        assert execute(source, "<solution>", namespace, 10.0, "a solution cell") is None
+        exec(compile(source, "<solution>", "exec"), namespace)
     return namespace
 
 
@@ -188,10 +187,11 @@ def test_answers_are_found_by_tag_with_a_reason_for_each_missing_part() -> None:
 
 
 def test_magics_are_skipped_and_exercises_are_told_apart() -> None:
-    assert (
-        plain_python("%time x = 1\n!pip list\ny = 2")
-        == "# (magic skipped) %time x = 1\n# (magic skipped) !pip list\ny = 2"
-    )
+    assert plain_python("%time x = 1\n!pip list\ny = 2") == "x = 1\npass  # (shell escape skipped) !pip list\ny = 2"
+    assert plain_python("if x:\n    %matplotlib inline") == "if x:\n    pass  # (magic skipped) %matplotlib inline"
+    assert plain_python("%%timeit -n 1\nz = 3") == "# (cell magic) %%timeit -n 1\nz = 3"
+    assert plain_python("%%bash\nls") == "# (cell magic skipped) %%bash\n# (cell magic skipped) ls"
+    assert plain_python("files = !ls") == "files = None  # (magic skipped) !ls"
     assert exercise_of(Path("alice-ex3-final.ipynb")) is EXERCISES["ex3"]
     assert exercise_of(Path("renamed.ipynb"), {"agentlab": {"exercise": "ex1"}}) is EXERCISES["ex1"]
     assert exercise_of(Path("notes.ipynb")) is None
@@ -213,22 +213,22 @@ def test_the_solutions_pass_every_check_in_process() -> None:
 
 
 def test_a_ceiling_of_one_over_p_fails() -> None:
-    points, message = _check_part("ex1", "ceiling", speedup_ceiling=lambda p: 1 / p)
-    assert points < 5 and "speedup_ceiling(0.85) returned 1.176, expected 6.667 = 1/(1 - 0.85)" in message
+    points, message = _check_part("ex1", "ceiling", speedup_ceiling=lambda p: 1 / p if p else 1.0)
+    assert points == 0 and "speedup_ceiling(0.85) returned 1.176, expected 6.667 = 1/(1 - 0.85)" in message
 
 
 def test_p_estimates_out_of_range_fail() -> None:
     estimates = {"briefs": 0.85, "debug": 0.8, "prices": 0.95}
     points, message = _check_part("ex1", "p_estimates", P_ESTIMATES=estimates)
-    assert points < 4 and "P_ESTIMATES['debug'] = 0.8 is outside the accepted band [0.00, 0.20]" in message
+    assert points == 0 and "P_ESTIMATES['debug'] = 0.8 is outside the accepted band [0.00, 0.20]" in message
     points, message = _check_part("ex1", "p_estimates", P_ESTIMATES={**estimates, "debug": 0.05, "prices": 1.0})
-    assert points < 4 and "P_ESTIMATES['prices'] = 1: p is a fraction of the work in [0, 1)" in message
+    assert points == 0 and "P_ESTIMATES['prices'] = 1: p is a fraction of the work in [0, 1)" in message
 
 
 def test_a_wrong_classification_says_why() -> None:
     wrong = {"briefs": "fan-out", "debug": "fan-out", "prices": "fan-out"}
     points, message = _check_part("ex1", "classify", CLASSIFICATION=wrong)
-    assert points == 2 and "CLASSIFICATION['debug'] = 'fan-out', but it is mostly sequential" in message
+    assert points == 0 and "CLASSIFICATION['debug'] = 'fan-out', but it is mostly sequential" in message
 
 
 def test_a_path_that_ignores_the_retry_fails() -> None:
@@ -238,7 +238,7 @@ def test_a_path_that_ignores_the_retry_fails() -> None:
         return max(paths)
 
     points, message = _check_part("ex2", "critical_path", parallel_critical_path=ignores_retry)
-    assert points == 3 and "returned 0.5, expected 1.0: sub-task 2 fails once and is retried" in message
+    assert points == 0 and "returned 0.5, expected 1.0: sub-task 2 fails once and is retried" in message
 
 
 def test_a_timeout_applied_to_the_straggler_alone_fails() -> None:
@@ -248,12 +248,12 @@ def test_a_timeout_applied_to_the_straggler_alone_fails() -> None:
         return max(paths)
 
     points, message = _check_part("ex2", "timeout", worst_case_path=straggler_only)
-    assert points < 4 and "healthy ones too" in message
+    assert points == 0 and "healthy ones too" in message
 
 
 def test_a_reversed_inequality_fails() -> None:
     points, message = _check_part("ex3", "condition", fanout_beats_sequential=lambda c, lat, q: c > sum(lat) - max(lat))
-    assert points == 1 and "returned False, expected True" in message and "is your inequality reversed?" in message
+    assert points == 0 and "returned False, expected True" in message and "is your inequality reversed?" in message
 
 
 def test_a_condition_that_keeps_q_on_one_side_fails() -> None:
@@ -261,7 +261,7 @@ def test_a_condition_that_keeps_q_on_one_side_fails() -> None:
         return (c + max(latencies)) / q < sum(latencies)
 
     points, message = _check_part("ex3", "condition", fanout_beats_sequential=forgets_to_cancel)
-    assert points == 3 and "so 1/q cancels" in message
+    assert points == 0 and "so 1/q cancels" in message
 
 
 def test_an_answer_that_loops_forever_times_out_in_check() -> None:
@@ -269,9 +269,7 @@ def test_an_answer_that_loops_forever_times_out_in_check() -> None:
         while True:
             pass
 
-    start = time.perf_counter()
     grade = check("ex3", {**_solutions("ex3"), "expected_fanout_time": forever}, limit=0.5)
-    assert time.perf_counter() - start < 10
     assert "timed out after 0.5 s" in _parts(grade)["expected_times"].message
     assert _parts(grade)["condition"].points == _parts(grade)["condition"].max_points
 
@@ -308,9 +306,8 @@ def test_the_solution_notebooks_score_all_points_hidden_checks_included(solution
     assert sorted(g.exercise for g in solution_grades) == ["ex1", "ex2", "ex3"]
     for grade in solution_grades:
         assert grade.error == "" and grade.hidden
-        assert grade.points == grade.max_points, grade.text()
-        public = check(grade.exercise, _solutions(grade.exercise)).max_points
-        assert grade.max_points > public  # the hidden checks ran too
+        assert grade.points == grade.max_points == EXERCISES[grade.exercise].max_points, grade.text()
+        assert not grade.notes, grade.notes  # no warning: the sandbox hid the grader's files
 
 
 @pytest.mark.slow
@@ -381,11 +378,7 @@ def test_wrong_answers_in_a_notebook_fail_their_parts_with_the_reason(tmp_path: 
 
 
 @pytest.mark.slow
-def test_infinite_loops_score_zero_and_the_grader_still_finishes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(grading, "GRACE_S", 1.0)
-
+def test_infinite_loops_score_zero_and_the_grader_still_finishes(tmp_path: Path) -> None:
     def loops(notebook: Any) -> None:
         # a Python loop in an answer cell: the alarm interrupts it
         _answer_cell(notebook, "ex1", "classify").source = "while True:\n    pass"
@@ -394,10 +387,8 @@ def test_infinite_loops_score_zero_and_the_grader_still_finishes(
             notebook, "ex1", "fitted"
         ).source = "import itertools\n\ndef fitted_p(result, workers):\n    return sum(itertools.count())"
 
-    start = time.perf_counter()
     grade = grade_notebook(_variant(tmp_path, "ex1", loops), limit=1.0)
     parts = _parts(grade)
-    assert time.perf_counter() - start < 40
     assert (
         parts["classify"].points == 0
         and "timed out after 1 s while running the answer cell" in parts["classify"].message
@@ -412,7 +403,7 @@ def test_an_answer_that_kills_its_process_scores_zero_for_its_part(tmp_path: Pat
         _answer_cell(notebook, "ex2", "engine").source = "import os\nos._exit(3)"
 
     parts = _parts(grade_notebook(_variant(tmp_path, "ex2", exits)))
-    assert parts["engine"].points == 0 and "the grading process died" in parts["engine"].message
+    assert parts["engine"].points == 0 and "the answers' process stopped" in parts["engine"].message
     assert parts["timeout"].points == parts["timeout"].max_points
 
 
@@ -420,9 +411,9 @@ def test_an_answer_that_kills_its_process_scores_zero_for_its_part(tmp_path: Pat
 def test_the_grade_command_prints_a_score_per_part(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["grade", str(STUDENT / NOTEBOOKS["ex3"])]) == 0
     printed = capsys.readouterr().out
-    assert "ex3 · Cost of a round versus a fan-out: 0/11 points" in printed
+    assert "ex3 · Cost of a round versus a fan-out: 0/10 points" in printed
     assert "FAIL  condition         0/4  not implemented: `fanout_beats_sequential` still raises" in printed
-    assert "(hidden checks run only in instructor grading)" in printed and "total: 0/11 points" in printed
+    assert "(hidden checks run only in instructor grading)" in printed and "total: 0/10 points" in printed
 
 
 def test_the_public_grading_api_is_pinned() -> None:

@@ -7,11 +7,22 @@ reorders things. Each of those becomes a clear reason for that part alone, never
     duplicated   several cells carry it                     "2 cells are tagged ...: keep one"
     wrong type   the tagged cell is markdown or raw now      "is a markdown cell: make it a code cell"
 
-Magic lines (`%time`, `!pip`) are commented out: the grader runs plain Python, not a kernel.
+The grader runs plain Python, not a kernel, so IPython's own syntax is turned into Python first
+(`plain_python`):
+
+    %time STATEMENT, %timeit [-n N ...] STATEMENT, %prun STATEMENT    the statement runs, once
+    %%time, %%timeit, %%capture, %%prun as the cell's first line        the rest of the cell runs, once
+    any other cell magic (%%bash, %%writefile ...)                      the whole cell is skipped
+    any other line magic or shell escape (%matplotlib, !pip ...)        does nothing (`pass`)
+    NAME = %magic ... / NAME = !command                                  NAME = None
+
+`display`, `get_ipython`, `HTML`, `Markdown` and IPython's other common display names are defined
+(they show nothing), so an answer cell that ends with `display(...)` runs as it does in a notebook.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,10 +47,42 @@ def tags_of(cell: Any) -> list[str]:
     return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
 
 
+_RUN_ONCE = ("time", "timeit", "prun")
+_CELL_RUN_ONCE = ("time", "timeit", "capture", "prun")
+_ASSIGNED = re.compile(r"^(\s*[\w.,\s\[\]]+?=\s*)[%!]")
+
+
+def _line(line: str) -> str:
+    """One line of IPython syntax as Python, indented as it was."""
+    body = line.lstrip()
+    indent = line[: len(line) - len(body)]
+    if body.startswith("%") and not body.startswith("%%"):
+        name, _, rest = body[1:].partition(" ")
+        if name in _RUN_ONCE:
+            words = rest.split()
+            while words and words[0].startswith("-"):  # timeit's -n 1 -r 1: options and their values
+                words = words[2:] if words[0] in ("-n", "-r") else words[1:]
+            statement = " ".join(words)
+            return f"{indent}{statement}" if statement else f"{indent}pass"
+        return f"{indent}pass  # (magic skipped) {body}"
+    if body.startswith("!"):
+        return f"{indent}pass  # (shell escape skipped) {body}"
+    if assigned := _ASSIGNED.match(line):
+        return f"{assigned.group(1)}None  # (magic skipped) {line[assigned.end() - 1 :]}"
+    return line
+
+
 def plain_python(source: str) -> str:
-    """Comment out IPython magics and shell escapes, which plain Python cannot run."""
+    """IPython's magics and shell escapes as plain Python, as the module docstring says."""
     lines = source.split("\n")
-    return "\n".join(f"# (magic skipped) {ln}" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
+    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        name = lines[first].strip()[2:].split(" ")[0]
+        if name not in _CELL_RUN_ONCE:
+            return "\n".join(f"# (cell magic skipped) {ln}" for ln in lines)
+        lines[first] = f"# (cell magic) {lines[first]}"
+        return "\n".join(lines[: first + 1] + [_line(ln) for ln in lines[first + 1 :]])
+    return "\n".join(_line(ln) for ln in lines)
 
 
 def _source(cell: Any) -> str:

@@ -40,6 +40,8 @@ class Exercise:
     """The notebook's file name without `.ipynb`, the same for the instructor and the student version."""
     parts: Mapping[str, tuple[str, ...]]
     """Each part's name (its answer cell is tagged `answer:<id>.<part>`) and the names that cell defines."""
+    points: Mapping[str, float]
+    """Each part's points, earned only when every check of the part passes (hidden checks included)."""
 
     def tag(self, part: str) -> str:
         return f"{ANSWER}{self.id}.{part}"
@@ -47,6 +49,10 @@ class Exercise:
     def part_of(self, name: str) -> str | None:
         """The part whose answer cell defines `name`."""
         return next((part for part, names in self.parts.items() if name in names), None)
+
+    @property
+    def max_points(self) -> float:
+        return sum(self.points.values())
 
     @property
     def check_file(self) -> Path:
@@ -64,6 +70,7 @@ EXERCISES: dict[str, Exercise] = {
             "ceiling": ("speedup_ceiling", "MOST_PARALLEL", "CEILING", "FINITE_BECAUSE"),
             "fitted": ("fitted_p",),
         },
+        {"classify": 3, "p_estimates": 3, "ceiling": 4, "fitted": 3},
     ),
     "ex2": Exercise(
         "ex2",
@@ -74,6 +81,7 @@ EXERCISES: dict[str, Exercise] = {
             "timeout": ("worst_case_path",),
             "engine": ("ENGINE_FEATURES",),
         },
+        {"critical_path": 4, "timeout": 4, "engine": 3},
     ),
     "ex3": Exercise(
         "ex3",
@@ -84,6 +92,7 @@ EXERCISES: dict[str, Exercise] = {
             "condition": ("fanout_beats_sequential", "break_even_overhead"),
             "regime": ("KEEP_SEQUENTIAL",),
         },
+        {"expected_times": 3, "condition": 4, "regime": 3},
     ),
 }
 

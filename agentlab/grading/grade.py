@@ -1,54 +1,55 @@
-"""Grading notebooks: each notebook's answers run in a watched process, so nothing in them can crash or hang us.
+"""Grading notebooks: learner code in a sandbox, the checks in a process of their own, results from the checks.
 
-    1. Read the notebook (unreadable JSON: every part scores 0, with the reason) and tell its exercise.
+    1. Read each notebook (unreadable JSON: every part scores 0, with the reason) and tell its exercise.
     2. Find the setup and answer cells by tag (`agentlab.grading.answers`); a missing, duplicated or
        retyped cell is a reason for that part alone.
-    3. Run them and the checks in a worker process (`agentlab.grading.worker`), which reports each step.
-    4. If the worker goes quiet for longer than the time limit (a loop no alarm can interrupt) or dies,
-       kill it, blame the part it was running, and run again without that part.
-    5. Score each part from its checks' outcomes (`agentlab.grading.report`).
+    3. Hand the notebooks, a batch per exercise, to checking processes (`agentlab.grading.checker`),
+       `jobs` at a time. Each runs every notebook's cells in a fresh sandbox (`agentlab.grading.session`)
+       and the checks against it, and writes the outcomes on a pipe that only we read.
+    4. Score each part from the exercise's points and its checks' outcomes (`agentlab.grading.report`).
 
-Instructor grading adds the hidden checks, always taken from the instructor's source notebook, never
-from the submission. The worker runs learner code with the grader's permissions: for credit that
-matters, run the grader inside a container per submission.
+Learner code never shares a process, a directory or a writable file with the checks: the sandbox sees
+the host read-only, as `nobody`, without the instructor notebooks, the project checkout (except the
+package and its datasets) or the submissions, and answers only with data. Instructor grading adds the
+hidden checks, always taken from the instructor's source notebook, never from a submission; no line of
+the instructor's solutions or hidden checks appears in any message. If a checking process goes quiet
+for longer than any step may take, it is killed with everything below it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
 import os
-import signal
 import subprocess
 import sys
-import tempfile
+import sysconfig
+import threading
 import time
 import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from agentlab.errors import AgentlabError
 from agentlab.grading.answers import locate, tags_of
+from agentlab.grading.checker import GRACE_S
 from agentlab.grading.exercises import CHECK, Exercise, exercise_of, labs_dir
-from agentlab.grading.markers import MarkerError, hidden_tests
-from agentlab.grading.report import Grade, score
+from agentlab.grading.markers import MarkerError, hidden_tests, region_lines
+from agentlab.grading.report import Grade, clean, score
 from agentlab.grading.runner import Outcome
+from agentlab.grading.session import STARTUP_S, kill_tree
 
 __all__ = ["GradingError", "find_notebooks", "grade_notebook", "grade_paths", "source_dir"]
 
-STARTUP_S = 60.0
-"""How long a worker may take to start (imports) before it counts as hung."""
-GRACE_S = 5.0
-"""How much longer than the time limit a worker may stay quiet before it is killed."""
+STUDENT_NOTE = "(hidden checks run only in instructor grading)"
 
 
-class GradingError(Exception):
-    """The grader cannot do what was asked (no hidden checks to run, no notebooks found)."""
+class GradingError(AgentlabError):
+    """The grader cannot do what was asked (no hidden checks to run, no notebooks found): the caller's doing."""
 
 
 def source_dir() -> Path:
@@ -57,150 +58,160 @@ def source_dir() -> Path:
 
 
 @dataclass
-class _Run:
-    events: list[dict[str, Any]]
-    finished: bool
-    why: str = ""
-    """Why the run did not finish: it hung or died."""
+class _Submission:
+    """One notebook, read and located, waiting for its outcomes."""
+
+    path: Path
+    exercise: Exercise | None
+    setup: list[str] = field(default_factory=list)
+    answers: list[tuple[str, str]] = field(default_factory=list)
+    broken: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
 
 
-def _read_events(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
-    """Complete JSON lines written after byte `offset`: (events, the new offset)."""
-    with open(path, "rb") as reader:
-        reader.seek(offset)
-        data = reader.read()
-    end = data.rfind(b"\n") + 1  # a line still being written waits for the next read
-    lines = data[:end].decode("utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()], offset + end
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the worker and anything its answers started (on POSIX it leads its own process group)."""
-    if os.name == "posix":
-        with contextlib.suppress(ProcessLookupError, PermissionError):  # the group may be gone already
-            os.killpg(proc.pid, signal.SIGKILL)
-    elif proc.poll() is None:
-        proc.kill()
-    proc.wait()
-
-
-def _run_worker(spec: dict[str, Any], limit: float, workdir: Path) -> _Run:
-    """Start a worker on `spec` and follow its events until it is done, hangs or dies."""
-    spec_file, events_file, errors_file = workdir / "spec.json", workdir / "events.jsonl", workdir / "stderr.txt"
-    spec_file.write_text(json.dumps(spec), encoding="utf-8")
-    events_file.write_bytes(b"")
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    with open(errors_file, "wb") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "agentlab.grading.worker", str(spec_file), str(events_file)],
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            start_new_session=os.name == "posix",
-        )
-    events: list[dict[str, Any]] = []
-    offset, quiet_since = 0, time.monotonic()
-    try:
-        while True:
-            new, offset = _read_events(events_file, offset)
-            events += new
-            if new:
-                quiet_since = time.monotonic()
-            if any(e["event"] == "done" for e in new):
-                return _Run(events, True)
-            if proc.poll() is not None:
-                events += _read_events(events_file, offset)[0]
-                done = any(e["event"] == "done" for e in events)
-                tail = errors_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
-                return _Run(events, done, f"the grading process died ({' '.join(tail) or 'no message'})")
-            allowed = limit + GRACE_S if events else STARTUP_S
-            if time.monotonic() - quiet_since > allowed:
-                return _Run(events, False, f"timed out after {limit:g} s (an infinite loop?)")
-            time.sleep(0.02)
-    finally:
-        _stop(proc)
-
-
-def _blame(events: list[dict[str, Any]], exercise: Exercise, why: str) -> dict[str, str]:
-    """The parts to give up on after a run hung or died: the one that was running (all, if it was setup)."""
-    running = next((e for e in reversed(events) if e["event"] == "start"), None)
-    if running is None or running.get("part") is None:
-        return dict.fromkeys(exercise.parts, f"{why} in the setup cell")
-    what = "the answer cell" if running["item"] == "answer" else "a check of this part"
-    return {running["part"]: f"{why} while running {what}"}
-
-
-def _hidden_file(exercise: Exercise, sources: Path, workdir: Path) -> Path:
-    """The instructor's hidden checks for `exercise`, written out as a pytest module."""
-    path = sources / f"{exercise.notebook}.ipynb"
-    if not path.exists():
-        raise GradingError(f"instructor grading needs the source notebook {path} (see --source)")
-    notebook = nbformat.read(path, as_version=4)
-    try:
-        text = "".join(hidden_tests(c.source) for c in notebook.cells if f"{CHECK}{exercise.id}" in tags_of(c))
-    except MarkerError as exc:
-        raise GradingError(f"{path}: {exc}") from exc
-    target = workdir / f"test_{exercise.id}_hidden.py"
-    target.write_text(text or "# no hidden checks\n", encoding="utf-8")
-    return target
-
-
-def _cells(path: Path) -> tuple[list[Any], dict[str, Any], str]:
-    """The notebook's cells and metadata, or the reason it cannot be read."""
+def _read(path: Path) -> _Submission:
+    """The notebook's exercise and cells, or the reason it cannot be graded."""
     try:
         with warnings.catch_warnings():  # duplicate or missing cell ids are normal in a learner's notebook
             warnings.simplefilter("ignore")
             notebook = nbformat.read(path, as_version=4)
     except Exception as exc:  # not JSON, not a notebook, not readable: all are the submission's problem
-        return [], {}, f"cannot read the notebook: {type(exc).__name__}: {str(exc)[:200]}"
+        exercise = exercise_of(path)
+        why = f"cannot read the notebook: {type(exc).__name__}: {str(exc)[:200]}"
+        return _Submission(path, exercise, broken=dict.fromkeys(exercise.parts, why) if exercise else {}, error=why)
     cells = notebook.get("cells", [])
     cells = [c for c in cells if isinstance(c, dict)] if isinstance(cells, list) else []
     metadata = notebook.get("metadata", {})
-    return cells, metadata if isinstance(metadata, dict) else {}, ""
-
-
-def grade_notebook(
-    path: Path | str, *, instructor: bool = False, sources: Path | None = None, limit: float = 10.0
-) -> Grade:
-    """Grade one notebook: a score per answer part, each with the first failing reason."""
-    path = Path(path)
-    cells, metadata, unreadable = _cells(path)
-    exercise = exercise_of(path, metadata)
+    exercise = exercise_of(path, metadata if isinstance(metadata, dict) else {})
     if exercise is None:
-        why = unreadable or "not an exercise notebook (no agentlab.exercise metadata, no exN in its name)"
-        return Grade(str(path), "?", "unknown exercise", error=why)
+        return _Submission(
+            path, None, error="not an exercise notebook (no agentlab.exercise metadata, no exN in its name)"
+        )
     located = locate(cells, exercise)
-    broken = {p: unreadable for p in exercise.parts} if unreadable else dict(located.problems)
-    with tempfile.TemporaryDirectory(prefix="agentlab-grade-") as tmp:
-        workdir = Path(tmp)
-        files = [exercise.check_file]
-        if instructor:
-            files.append(_hidden_file(exercise, sources or source_dir(), workdir))
-        run, setup = _Run([], False), located.setup
-        for _ in range(len(exercise.parts) + 2):  # each rerun gives up on one more part, so this ends
-            spec = {
-                "exercise": exercise.id,
-                "setup": setup,
-                "answers": [(p, s) for p, s in located.answers if p not in broken],
-                "broken": broken,
-                "files": [str(f) for f in files],
-                "limit": limit,
+    return _Submission(path, exercise, located.setup, located.answers, dict(located.problems))
+
+
+@dataclass(frozen=True)
+class _Instructor:
+    """What instructor grading adds for one exercise: the hidden checks, and the lines never to show."""
+
+    hidden: str
+    secrets: tuple[str, ...]
+
+
+def _instructor(exercise: Exercise, sources: Path) -> _Instructor:
+    path = sources / f"{exercise.notebook}.ipynb"
+    if not path.exists():
+        raise GradingError(f"instructor grading needs the source notebook {path} (see --source)")
+    notebook = nbformat.read(path, as_version=4)
+    try:
+        hidden = "".join(hidden_tests(c.source) for c in notebook.cells if f"{CHECK}{exercise.id}" in tags_of(c))
+        secrets = {line.strip() for c in notebook.cells for line in region_lines(c.source)}
+    except MarkerError as exc:
+        raise GradingError(f"{path}: {exc}") from exc
+    return _Instructor(hidden, tuple(sorted(s for s in secrets if s)))
+
+
+def _project_root() -> Path | None:
+    """The checkout the package runs from, if it runs from one (an editable install)."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").exists() or (root / ".git").exists() else None
+
+
+def _hiding(submissions: Iterable[_Submission], sources: Path) -> tuple[list[str], list[str]]:
+    """What the sandbox covers (sources, labs, checkout, submissions) and what it keeps (runtime, package, data)."""
+    package = Path(__file__).resolve().parents[1]
+    keep = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(package), str(package.parent / "datasets")}
+    keep |= {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+    keep |= {os.path.realpath(sys.executable), os.path.dirname(os.path.realpath(sys.executable))}
+    covers = {str(sources.resolve()), str(labs_dir().resolve())}
+    covers |= {str(s.path.resolve().parent) for s in submissions}
+    if (root := _project_root()) is not None:
+        covers.add(str(root))
+    return sorted(covers), sorted(p for p in keep if p and os.path.exists(p))
+
+
+def _spec(exercise: Exercise, batch: list[_Submission], instructor: _Instructor | None, limit: float) -> dict[str, Any]:
+    return {
+        "exercise": exercise.id,
+        "files": [str(exercise.check_file)],
+        "hidden": instructor.hidden if instructor else "",
+        "limit": limit,
+        "notebooks": [
+            {
+                "key": i,
+                "setup": s.setup,
+                "answers": [(p, src) for p, src in s.answers if p not in s.broken],
+                "broken": s.broken,
             }
-            run = _run_worker(spec, limit, workdir)
-            if run.finished:
-                break
-            blamed = _blame(run.events, exercise, run.why)
-            setup = [] if len(blamed) == len(exercise.parts) else setup  # a hung setup cell is not run again
-            broken.update({part: why for part, why in blamed.items() if part not in broken})
-    outcomes = [Outcome(**{k: v for k, v in e.items() if k != "event"}) for e in run.events if e["event"] == "test"]
-    errors = tuple(e["message"] for e in run.events if e["event"] == "error")
-    notes = () if instructor else ("(hidden checks run only in instructor grading)",)
-    error = unreadable or "; ".join(errors) or ("" if run.finished else run.why)
-    return Grade(
-        str(path), exercise.id, exercise.title, tuple(score(exercise, outcomes, broken)), error, instructor, notes
+            for i, s in enumerate(batch)
+        ],
+    }
+
+
+def _run_checker(spec: dict[str, Any], batch: list[_Submission], limit: float) -> None:
+    """One checking process over `batch`; each submission gets its result (or the reason there is none)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentlab.grading.checker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        start_new_session=True,
     )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps(spec).encode())
+    proc.stdin.close()
+    lines: list[bytes] = []
+    last = [time.monotonic()]
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            last[0] = time.monotonic()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    quiet = STARTUP_S + limit + 4 * GRACE_S  # longer than any one step of the checker may take
+    while reader.is_alive() and time.monotonic() - last[0] < quiet:
+        reader.join(0.1)
+    kill_tree({proc.pid})  # the checker, and anything below it that is somehow still there
+    proc.wait()
+    reader.join()
+    why = (
+        "the grader's checking process stopped responding"
+        if reader.is_alive()
+        else "the grader's checking process failed"
+    )
+    for line in lines:
+        event = json.loads(line)
+        if event.get("event") == "result":
+            batch[event["key"]].result = event
+        elif event.get("event") == "error":
+            why = str(event.get("message", why))
+    for submission in batch:
+        if not submission.result:
+            submission.error = why
+
+
+def _grade(submission: _Submission, instructor: _Instructor | None) -> Grade:
+    path, exercise = str(submission.path), submission.exercise
+    if exercise is None:
+        return Grade(path, "?", "unknown exercise", error=submission.error)
+    result = submission.result
+    outcomes = [Outcome(**o) for o in result.get("outcomes", [])]
+    broken = {**submission.broken, **result.get("broken", {})}
+    if not result and not submission.error:
+        submission.error = "not graded"
+    if submission.error:
+        broken = {**dict.fromkeys(exercise.parts, submission.error), **broken}
+    secrets = instructor.secrets if instructor else ()
+    notes = tuple(result.get("notes", [])) + (() if instructor else (STUDENT_NOTE,))
+    error = clean(submission.error or "; ".join(result.get("errors", [])), secrets)
+    parts = tuple(score(exercise, outcomes, broken, secrets))
+    return Grade(path, exercise.id, exercise.title, parts, error, instructor is not None, notes)
 
 
 def find_notebooks(paths: Iterable[Path | str]) -> list[Path]:
@@ -216,6 +227,16 @@ def find_notebooks(paths: Iterable[Path | str]) -> list[Path]:
     return found
 
 
+def _batches(submissions: list[_Submission], jobs: int) -> list[tuple[Exercise, list[_Submission]]]:
+    """Per exercise, the gradable submissions dealt out to at most `jobs` checking processes."""
+    batches = []
+    for exercise in {s.exercise.id: s.exercise for s in submissions if s.exercise}.values():
+        mine = [s for s in submissions if s.exercise is exercise and not s.error]
+        count = min(max(1, jobs), len(mine))
+        batches += [(exercise, mine[i::count]) for i in range(count)]
+    return batches
+
+
 def grade_paths(
     paths: Sequence[Path | str],
     *,
@@ -224,10 +245,29 @@ def grade_paths(
     limit: float = 10.0,
     jobs: int = 1,
 ) -> list[Grade]:
-    """Grade every notebook named or found in the folders named, `jobs` notebooks at a time, in order."""
+    """Grade every notebook named or found in the folders named, `jobs` checking processes at a time, in order."""
     notebooks = find_notebooks(paths)
     if not notebooks:
         raise GradingError(f"no notebooks found in {', '.join(map(str, paths))}")
-    grade = functools.partial(grade_notebook, instructor=instructor, sources=sources, limit=limit)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:  # each notebook is its own worker process
-        return list(pool.map(grade, notebooks))
+    sources = sources or source_dir()
+    submissions = [_read(path) for path in notebooks]
+    exercises = {s.exercise.id: s.exercise for s in submissions if s.exercise}
+    extra = {ex_id: _instructor(ex, sources) for ex_id, ex in exercises.items()} if instructor else {}
+    covers, keep = _hiding(submissions, sources)
+    batches = _batches(submissions, jobs)
+
+    def run(batch: tuple[Exercise, list[_Submission]]) -> None:
+        exercise, members = batch
+        spec = _spec(exercise, members, extra.get(exercise.id), limit) | {"covers": covers, "keep": keep}
+        _run_checker(spec, members, limit)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(run, batches))
+    return [_grade(s, extra.get(s.exercise.id) if s.exercise else None) for s in submissions]
+
+
+def grade_notebook(
+    path: Path | str, *, instructor: bool = False, sources: Path | None = None, limit: float = 10.0
+) -> Grade:
+    """Grade one notebook: a score per answer part, each with the first failing reason."""
+    return grade_paths([path], instructor=instructor, sources=sources, limit=limit)[0]

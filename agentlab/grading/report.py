@@ -1,8 +1,15 @@
-"""Scores: points per part with the first failing reason, per exercise, as text and as CSV rows."""
+"""Scores: points per part with the first failing reason, per exercise, as text and as CSV rows.
+
+A part's points come from the exercise's definition: all of them when every check of the part passed
+(hidden checks included, in instructor grading), none otherwise, and none when no check of it ran.
+Every message is one line of at most `MESSAGE_CHARS` characters, and any line of the instructor's
+solutions or hidden checks found in it is replaced by "[solution text withheld]".
+"""
 
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,9 +18,14 @@ from typing import Any
 from agentlab.grading.exercises import Exercise
 from agentlab.grading.runner import Outcome
 
-__all__ = ["Grade", "PartScore", "score", "write_csv"]
+__all__ = ["MESSAGE_CHARS", "Grade", "PartScore", "autograding", "clean", "score", "write_csv"]
 
 CSV_COLUMNS = ("notebook", "exercise", "part", "points", "max_points", "message")
+MESSAGE_CHARS = 300
+"""The longest message a report shows (cut with "…")."""
+WITHHELD = "[solution text withheld]"
+_SECRET_MIN = 8
+"""Solution lines shorter than this (`return x`, `pass`) are too common to withhold."""
 
 
 @dataclass(frozen=True)
@@ -75,21 +87,45 @@ class Grade:
         return self.text()
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(self.text())  # how IPython shows check("ex1") as a cell's result
+        # how IPython shows check("ex1") as a cell's result; nbgrader's autograde reads a number as the score
+        printer.text(_num(self.points) if autograding() else self.text())
+
+
+def autograding() -> bool:
+    """Whether nbgrader's autograde is running this notebook (it sets NBGRADER_EXECUTION)."""
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
 
 
 def _num(value: float) -> str:
     return f"{value:g}"
 
 
-def score(exercise: Exercise, outcomes: Sequence[Outcome], broken: Mapping[str, str] | None = None) -> list[PartScore]:
-    """Each part's points from the outcomes of its checks; its message is its first failure's reason."""
+def clean(message: str, secrets: Iterable[str] = ()) -> str:
+    """One line, solution text withheld, at most MESSAGE_CHARS characters."""
+    text = " ".join(str(message).split())
+    for secret in sorted((s for s in secrets if len(s) >= _SECRET_MIN), key=len, reverse=True):
+        text = text.replace(secret, WITHHELD)
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
+
+
+def score(
+    exercise: Exercise,
+    outcomes: Sequence[Outcome],
+    broken: Mapping[str, str] | None = None,
+    secrets: Iterable[str] = (),
+) -> list[PartScore]:
+    """Each part's points: all if every one of its checks passed, else none; the message is the first reason."""
+    secrets = [" ".join(s.split()) for s in secrets]
     parts = []
-    for part in exercise.parts:
+    for part, worth in exercise.points.items():
         mine = [o for o in outcomes if o.part == part]
         failures = [o.message for o in mine if not o.passed]
-        first = failures[0] if failures else (broken or {}).get(part, "")
-        parts.append(PartScore(part, sum(o.points for o in mine if o.passed), sum(o.points for o in mine), first))
+        why = (broken or {}).get(part, "")
+        if not mine and not why:
+            why = "no check of this part ran"
+        first = failures[0] if failures else why
+        passed = bool(mine) and not failures and not why
+        parts.append(PartScore(part, worth if passed else 0.0, worth, clean(first, secrets)))
     return parts
 
 

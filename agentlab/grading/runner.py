@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from agentlab.grading.limits import GradingTimeout, time_limit
+from agentlab.grading.limits import time_limit
 from agentlab.grading.testkit import Answers
 
 __all__ = ["Outcome", "reason", "run_checks"]
@@ -36,7 +36,6 @@ class Outcome:
 
     test: str
     part: str
-    points: float
     hidden: bool
     passed: bool
     message: str = ""
@@ -53,8 +52,8 @@ def _innermost(tb: TracebackType | None) -> str:
 
 def reason(error: BaseException, tb: TracebackType | None = None) -> str:
     """One line a learner can act on, for an error raised by an answer or a check."""
-    if isinstance(error, GradingTimeout):
-        return str(error)
+    if not isinstance(error, Exception):  # our own time limits and lost sessions: their message is the reason
+        return str(error).strip() or type(error).__name__
     if isinstance(error, NotImplementedError):
         return f"not implemented: {_innermost(tb)} still raises NotImplementedError"
     text = str(error).strip()
@@ -64,10 +63,10 @@ def reason(error: BaseException, tb: TracebackType | None = None) -> str:
     return f"{type(error).__name__}: {first} (raised in {_innermost(tb)})"
 
 
-def _graded(item: pytest.Item) -> tuple[str, float, bool]:
+def _graded(item: pytest.Item) -> tuple[str, bool]:
     mark = item.get_closest_marker("graded")
     kwargs = mark.kwargs if mark else {}
-    return str(kwargs.get("part", "?")), float(kwargs.get("points", 1)), bool(kwargs.get("hidden", False))
+    return str(kwargs.get("part", "?")), bool(kwargs.get("hidden", False))
 
 
 class _Plugin:
@@ -84,7 +83,7 @@ class _Plugin:
         return self._answers
 
     def pytest_configure(self, config: pytest.Config) -> None:
-        config.addinivalue_line("markers", "graded(part, points, hidden): a graded check of one answer part")
+        config.addinivalue_line("markers", "graded(part, hidden): a graded check of one answer part")
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -111,9 +110,9 @@ class _Plugin:
             error = call.excinfo
             self._failures[item.nodeid] = reason(error.value, error.tb) if error else report.longreprtext[-200:]
         if report.when == "teardown":
-            part, points, hidden = _graded(item)
+            part, hidden = _graded(item)
             message = self._failures.get(item.nodeid, "")
-            outcome = Outcome(item.name, part, points, hidden, not message, message)
+            outcome = Outcome(item.name, part, hidden, not message, message)
             self.outcomes.append(outcome)
             self.listen({"event": "test", **outcome.__dict__})
         return report
@@ -159,6 +158,8 @@ def run_checks(
         "no:cacheprovider",
         "-p",
         "no:faulthandler",
+        "-p",
+        "no:unraisableexception",  # its collections of garbage at the end cost a second per run
     ]
     with _isolated_env(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         pytest.main(args, plugins=[plugin])
