@@ -6,13 +6,31 @@ able to import every function a task names.
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Sequence
 
 from distributed import Queue, Variable
 
+from agentlab.loop import run_agent
 from agentlab.memory.board import Blackboard
+from agentlab.models import Model
+from agentlab.tools import Tool
 
-__all__ = ["post_findings", "queue_puts", "timed_board_reads", "timed_board_writes", "variable_sets"]
+__all__ = [
+    "agent_outcome",
+    "post_findings",
+    "queue_puts",
+    "timed_board_reads",
+    "timed_board_writes",
+    "variable_sets",
+]
+
+
+def agent_outcome(goal: str, model: Model, tools: Sequence[Tool], max_turns: int = 8) -> dict[str, object]:
+    """Run one ReAct agent here; how it ended and in which process (a trace holds a lock: it stays here)."""
+    result = run_agent(goal, model=model, tools=tools, max_turns=max_turns)
+    return {"stop_reason": result.stop_reason, "answer": result.answer, "turns": result.turns, "pid": os.getpid()}
 
 
 def post_findings(board: Blackboard, writer: int, count: int, pause: float = 0.01) -> list[tuple[str, int, int]]:
