@@ -289,18 +289,18 @@ _PROBE_TOOL = {
 
 @functools.lru_cache(maxsize=64)
 def _probe_once(config: ModelConfig, pid: int) -> bool:
-    probe = ChatModel(replace(config, tool_calling="native", max_tokens=64))
+    """The probe itself; a failing server raises, and a raise is not cached (the next step asks again)."""
+    probe = ChatModel(replace(config, tool_calling="native", max_tokens=64, max_retries=0))
     messages = [{"role": "user", "content": 'Use the search tool to search for "hello".'}]
-    try:
-        reply = probe.complete(messages, [_PROBE_TOOL], tool_choice="required")
-    except ModelUnavailable:
-        return True  # no verdict from a failing server: stay native, and let the real step say what failed
-    return bool(reply.tool_calls)
+    return bool(probe.complete(messages, [_PROBE_TOOL], tool_choice="required").tool_calls)
 
 
 def _probe(model: ChatModel) -> bool:
     """Does the server call tools? One short request with a tool it must call, once per process."""
-    return _probe_once(replace(model.config, seed=None), os.getpid())
+    try:
+        return _probe_once(replace(model.config, seed=None), os.getpid())
+    except ModelUnavailable:
+        return True  # no verdict from a failing server: stay native, and let the real step say what failed
 
 
 def offline_model(

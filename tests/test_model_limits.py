@@ -105,3 +105,11 @@ def test_bounded_transport_returns_whole_decoded_replies() -> None:
     with httpx2.Client(transport=transport) as client:
         response = client.get("http://127.0.0.1/x")
     assert response.json() == {"ok": True} and response.headers["retry-after"] == "2"
+
+
+def test_auto_mode_against_a_failing_server_probes_once_per_step_and_reports_the_step() -> None:
+    with HostileServer("http_500") as server:
+        model = _at(server, max_retries=0, tool_calling="auto")
+        with pytest.raises(ModelUnavailable, match="HTTP 500 after 1 attempt from"):
+            model.complete([{"role": "user", "content": "hi"}], [{"type": "function", "function": {"name": "f"}}])
+        assert server.requests == 2  # one probe (no verdict, not remembered), then the step itself
