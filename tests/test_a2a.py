@@ -6,7 +6,9 @@ Two real servers run as subprocesses: a quick research agent, and one whose ever
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from distributed import Client
@@ -16,7 +18,7 @@ from agentlab.errors import NotApproved
 from agentlab.executor import AgentRunner
 from agentlab.identity import identify
 from agentlab.models import offline_model
-from agentlab.protocols.a2a_client import A2ARunner, RemoteAgent, delegate
+from agentlab.protocols.a2a_client import A2ARunner, RemoteAgent, delegate, follow
 from agentlab.protocols.background import Background, agentlab_command, free_port
 from agentlab.steps import SubTask, Work
 from agentlab.supervisor import Supervisor
@@ -82,6 +84,15 @@ def test_a_supervisor_delegates_research_sub_tasks_to_a_remote_agent(client: Cli
     model = offline_model(seed=7, q=1.0)
     goal, truths = demo_goal()
     runner = A2ARunner({"researcher": quick}, local=AgentRunner(model), timeout=120)
+    seen: list[tuple[str, str, str]] = []
+    completed = threading.Event()
+
+    def live(event: str, task: SubTask, info: dict[str, Any]) -> None:  # what a live view is told
+        seen.append((event, task.id, info["state"]))
+        if info["state"] == "completed":
+            completed.set()
+
+    follow(client, live, run_id="a2a-supervisor")
     result = Supervisor(client, model, runner=runner).run(goal, run_id="a2a-supervisor")
     assert result.ok, result.answer
     remote = [r for r in result.results if r.role == "researcher"]
@@ -89,3 +100,5 @@ def test_a_supervisor_delegates_research_sub_tasks_to_a_remote_agent(client: Cli
     for r in remote:
         assert next(e.outcome for e in r.events if e.who == "a2a:researcher") == "completed"
     assert all(q.is_answered_by(result.answer) for q in truths)
+    assert completed.wait(timeout=60), seen  # the states reached the client while the run went on
+    assert {("remote", r.id, "working") for r in remote} <= set(seen)

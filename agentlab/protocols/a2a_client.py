@@ -23,23 +23,29 @@ Left out: authentication, push notifications, input-required turns (answered as 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import httpx
 from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
 from a2a.helpers import get_artifact_text, get_message_text
 from a2a.types import AgentCard, CancelTaskRequest, Message, Part, Role, SendMessageRequest, StreamResponse, TaskState
+from distributed import Client, get_worker
 
 from agentlab.errors import NotApproved
 from agentlab.executor import Runner, where
-from agentlab.steps import SubTaskResult, SubTaskState, Work
+from agentlab.fanout import Observer
+from agentlab.steps import SubTask, SubTaskResult, SubTaskState, Work
 from agentlab.trace import Event
 
-__all__ = ["A2ARunner", "Delegation", "RemoteAgent", "TaskUpdate", "adelegate", "delegate"]
+__all__ = ["TOPIC", "A2ARunner", "Delegation", "RemoteAgent", "TaskUpdate", "adelegate", "delegate", "follow"]
 
+T = TypeVar("T")
 TERMINAL = frozenset({"completed", "failed", "canceled", "rejected"})
 
 
@@ -139,6 +145,7 @@ async def adelegate(
     timeout: float = 60.0,
     allow: Mapping[str, RemoteAgent] | None = None,
     http: httpx.AsyncClient | None = None,
+    on_update: Callable[[TaskUpdate], None] | None = None,
 ) -> Delegation:
     """Send `goal` to `agent`, follow its task to a final state, cancel it if `timeout` passes first.
 
@@ -150,6 +157,15 @@ async def adelegate(
     if allowed.get(agent.base) != agent:
         raise NotApproved(f"{agent.base} ({agent.name}) is not an allowlisted remote agent; refused")
     delegation = Delegation(agent, goal)
+    told = 0
+
+    def tell() -> None:  # pass each new update on as it happens (the live view)
+        nonlocal told
+        for update in delegation.updates[told:]:
+            if on_update is not None:
+                on_update(update)
+        told = len(delegation.updates)
+
     own = http is None
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
     try:
@@ -160,10 +176,12 @@ async def adelegate(
             async with asyncio.timeout(timeout):
                 async for event in client.send_message(SendMessageRequest(message=message)):
                     _record(delegation, event)
+                    tell()
                     if delegation.state in TERMINAL:
                         break
         except TimeoutError:
             await _cancel(client, delegation, timeout)
+            tell()
     finally:
         delegation.end = time.time()
         if own:
@@ -190,8 +208,18 @@ async def _cancel(client: object, delegation: Delegation, timeout: float) -> Non
 def delegate(
     agent: RemoteAgent, goal: str, *, timeout: float = 60.0, allow: Mapping[str, RemoteAgent] | None = None
 ) -> Delegation:
-    """`adelegate` for synchronous code (a notebook cell without await, a worker thread)."""
-    return asyncio.run(adelegate(agent, goal, timeout=timeout, allow=allow))
+    """`adelegate` for synchronous code: a worker thread, a script, or a notebook cell (whose loop is busy)."""
+    return _run(lambda: adelegate(agent, goal, timeout=timeout, allow=allow))
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to the end: here, or on a helper thread when this thread already runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 @dataclass(frozen=True)
@@ -206,17 +234,19 @@ class A2ARunner:
     def __call__(self, work: Work) -> SubTaskResult:
         if work.task.role not in self.agents:
             return self._local(work)
-        return asyncio.run(self.arun(work))
+        return _run(lambda: self.arun(work))
 
     async def arun(self, work: Work) -> SubTaskResult:
         if work.task.role not in self.agents:
-            return await asyncio.to_thread(self._local, work)
+            arun = getattr(self.local, "arun", None)  # a local runner that can wait without a thread
+            return await arun(work) if arun is not None else await asyncio.to_thread(self._local, work)
         agent, task, worker = self.agents[work.task.role], work.task, where()
         goal = f"{task.goal}\n\n{work.findings}" if work.findings else task.goal
         start = time.time()
         allow = {a.base: a for a in self.agents.values()}
+        publish = functools.partial(_publish, work, agent)
         try:
-            delegation = await adelegate(agent, goal, timeout=self.timeout, allow=allow)
+            delegation = await adelegate(agent, goal, timeout=self.timeout, allow=allow, on_update=publish)
         except Exception as exc:  # refused, unreachable: this sub-task fails, its siblings carry on
             return work.result(
                 "failed", "", f"{type(exc).__name__}: {exc}", worker=worker, start=start, end=time.time()
@@ -233,3 +263,36 @@ class A2ARunner:
         if self.local is None:
             return work.result("failed", "", f"no agent for the role {work.task.role!r}", worker=where())
         return self.local(work)
+
+
+TOPIC = "agentlab.a2a"
+"""The Dask event topic on which runners on the workers publish the states of their delegated tasks."""
+
+
+def _publish(work: Work, agent: RemoteAgent, update: TaskUpdate) -> None:
+    """Tell the client, live, how a delegated sub-task is doing (a Dask event; nothing outside a worker)."""
+    try:
+        worker = get_worker()
+    except ValueError:
+        return  # not on a worker: the trace still gets every update
+    task = work.task
+    message = {"run_id": work.run_id, "task": task.id, "role": task.role, "agent": agent.name}
+    worker.log_event(TOPIC, {**message, "state": update.state, "text": update.text[:200], "at": update.at})
+
+
+def follow(client: Client, observer: Observer, run_id: str | None = None) -> None:
+    """Pass the remote states of delegated sub-tasks to `observer` as they happen.
+
+    `observer` is called like a supervisor's observers, as `observer("remote", task, info)` with
+    `info = {"agent", "state", "text", "at"}` — so a live view can show "working" or "canceled" on the
+    remote side while the sub-task still runs here. Only sub-tasks of `run_id` when it is given.
+    """
+
+    def handler(event: tuple[float, dict[str, Any]]) -> None:
+        message = event[1]
+        if run_id is not None and message.get("run_id") != run_id:
+            return
+        task = SubTask(message["task"], "", message["role"])
+        observer("remote", task, {k: message[k] for k in ("agent", "state", "text", "at")})
+
+    client.subscribe_topic(TOPIC, handler)

@@ -31,15 +31,18 @@ import atexit
 import concurrent.futures
 import contextlib
 import io
+import os
 import shlex
+import sys
 import threading
 from collections.abc import Collection, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import mcp_types
 import pydantic
 from mcp import Client, MCPError, StdioServerParameters
+from mcp.client.stdio import stdio_client
 
 from agentlab.errors import ServiceError, ToolTimeout
 from agentlab.guarded import GuardedToolbox
@@ -92,14 +95,27 @@ class McpServer:
         words = [w for w in shlex.split(self.target) if not w.startswith("-")]
         return public_name(words[-1].rsplit("/", 1)[-1].removesuffix(".py")) if words else "mcp"
 
-    def transport(self) -> str | StdioServerParameters:
-        """What `mcp.Client` connects to."""
+    def transport(self) -> Any:
+        """What `mcp.Client` connects to: the URL, or a stdio transport that starts the command."""
         if self.is_http:
             return self.target
         argv = shlex.split(self.target)
         if not argv:
             raise ValueError("an MCP server command cannot be empty")
-        return StdioServerParameters(command=argv[0], args=argv[1:], env=dict(self.env) or None)
+        params = StdioServerParameters(command=argv[0], args=argv[1:], env=dict(self.env) or None)
+        return stdio_client(params, errlog=_errlog())
+
+
+def _errlog() -> TextIO:
+    """Where a stdio server's stderr goes: ours if it is a real file (a notebook's is not), else nowhere."""
+    for stream in (sys.stderr, sys.__stderr__):
+        try:
+            if stream is not None:
+                stream.fileno()
+                return stream
+        except (OSError, ValueError, AttributeError):
+            continue
+    return open(os.devnull, "w")
 
 
 class _Session:
