@@ -6,7 +6,8 @@ Each call starts a fresh sandbox (namespaces, mounts, cgroup where available, a 
 and runs `print(1)`; the table reports the median and 90th percentile per call, and the in-force
 protections. `--save FILE` keeps the numbers; `--compare FILE` prints them side by side with a
 previous run's (e.g. before and after a change to the sandbox). The unprivileged row runs the same
-loop under `setpriv` as uid 65534 and appears only when we are root and the runtime is reachable.
+loop under `setpriv` as uid 65534 (when we are root), in a mount namespace that makes a private
+runtime (a virtualenv under /root) reachable for it.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from agentlab.services import _isolation, _sandbox_init
 from agentlab.services.sandbox import SandboxLimits, run_python
 
 LOOP = """
 import json, statistics, sys, time
+from agentlab.services import _isolation, _sandbox_init
 from agentlab.services.sandbox import SandboxLimits, run_python
 calls = int(sys.argv[1])
 run_python("pass", SandboxLimits())  # warm up: the probe runs once
@@ -52,6 +55,13 @@ def measure(calls: int, as_user: int | None) -> dict[str, object] | None:
         if setpriv is None or os.geteuid() != 0:
             return None
         cmd = [setpriv, f"--reuid={as_user}", f"--regid={as_user}", "--clear-groups", *cmd]
+        if not all(map(_sandbox_init.reachable, _isolation.runtime_paths())):
+            # The runtime is under a private directory (a 0700 /root): open it in a mount namespace first,
+            # the way the sandbox itself does for its program.
+            services = os.path.dirname(_sandbox_init.__file__)
+            opener = f"import os, sys; sys.path.insert(0, {services!r}); import _sandbox_init as i; "
+            opener += f"assert i._open_runtime({_isolation.runtime_paths()!r}); os.execv({setpriv!r}, sys.argv[1:])"
+            cmd = ["unshare", "--mount", sys.executable, "-I", "-S", "-c", opener, *cmd]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd="/", env=_env())
     if done.returncode != 0:
         print(f"  ({'uid ' + str(as_user) if as_user else 'as us'} failed: {done.stderr.strip()[-200:]})")

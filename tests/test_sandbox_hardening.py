@@ -7,6 +7,7 @@ here is skipped with the reason. Every test leaves no sandbox process, SysV segm
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import json
@@ -35,26 +36,42 @@ AVAILABLE = sandbox.isolation_available()
 
 
 def sandbox_processes() -> set[int]:
-    """Host pids of sandboxes: a sandbox uid (or nobody, as before), or the sandbox's environment marker."""
+    """Host pids of our sandboxes: a sandbox uid (or nobody, as before), or the sandbox's environment marker."""
     found = set()
     for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
             status = Path(f"/proc/{entry}/status").read_text()
             environ = Path(f"/proc/{entry}/environ").read_bytes()
+            cgroups = Path(f"/proc/{entry}/cgroup").read_text()
         except OSError:
             continue
         uid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:")))
-        if uid in _per_run.SANDBOX_UIDS or uid == _sandbox_init.NOBODY or b"AGENTLAB_SANDBOX=" in environ:
+        ours = uid in _per_run.SANDBOX_UIDS or uid == _sandbox_init.NOBODY or b"AGENTLAB_SANDBOX=" in environ
+        if ours and not _another_session(cgroups):
             found.add(int(entry))
     return found
 
 
+def _another_session(cgroups: str) -> bool:
+    """Whether a process sits in a cgroup v1 hierarchy outside ours: a sandbox of another session sharing
+    this machine (our runs' cgroups are made inside our own, so ours never are)."""
+    mine = dict(line.split(":", 2)[1:] for line in Path("/proc/self/cgroup").read_text().splitlines())
+    theirs = dict(line.split(":", 2)[1:] for line in cgroups.splitlines())
+    return any(
+        name == "memory" and path != "/" and not theirs.get(name, path).startswith(path) for name, path in mine.items()
+    )
+
+
 def run_cgroups() -> set[str]:
+    """Run cgroups that exist now: under cgroup v2's parent of all runs, or (v1) inside our own memory cgroup."""
+    own = dict(line.split(":", 2)[1:] for line in Path("/proc/self/cgroup").read_text().splitlines())
+    parents = [os.path.join(_per_run.CGROUP_ROOT, "agentlab-sandbox")]
+    if "memory" in own:
+        parents.append(os.path.join(_per_run.CGROUP_ROOT, "memory", own["memory"].lstrip("/")))
     found = set()
-    for root, dirs, _ in os.walk(_per_run.CGROUP_ROOT):
-        found |= {os.path.join(root, name) for name in dirs if name.startswith(("run-", "agentlab-sandbox-"))}
-        if root.count("/") > 7:
-            dirs.clear()
+    for parent in parents:
+        with contextlib.suppress(OSError):
+            found |= {os.path.join(parent, name) for name in os.listdir(parent) if "run-" in name}
     return found
 
 
@@ -65,7 +82,8 @@ def nothing_left_behind() -> Iterator[None]:
     yield
     left = sandbox_processes() - before
     for pid in left:
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     assert not left, f"sandbox processes left behind: {left}"
     assert run_cgroups() <= cgroups, "a run's cgroup was left behind"
 
@@ -423,9 +441,10 @@ print("left a daemon")
 
 def test_degraded_mode_leaves_nothing_a_later_run_could_meet() -> None:
     """As root without CAP_SYS_ADMIN: no namespaces; a daemon left by one run must not survive it."""
+    before = sandbox_processes()
     first = run_as("root", DAEMON, degraded=True)
     assert "pidns" not in first["isolation"] and first["ok"], first
-    assert not sandbox_processes(), "the first run's daemon outlived it"
+    assert not sandbox_processes() - before, "the first run's daemon outlived it"
     second = run_as("root", "print('my own program')", degraded=True)
     assert second["stdout"].strip() == "my own program"
 
@@ -477,9 +496,10 @@ _isolation.collect = interrupted
 @pytest.mark.parametrize("mode", MODES)
 def test_an_interrupted_caller_leaves_no_sandbox_running(mode: str) -> None:
     code = "import time\nprint('running', flush=True)\ntime.sleep(1000)"
+    before = sandbox_processes()
     result = run_as(mode, code, {"wall_seconds": 60}, setup=INTERRUPT)
     assert result == {"interrupted": True}
-    assert not sandbox_processes(), "the sandbox kept running after its caller was interrupted"
+    assert not sandbox_processes() - before, "the sandbox kept running after its caller was interrupted"
 
 
 # --- what the model reads ---------------------------------------------------------------------------------

@@ -28,12 +28,11 @@ import functools
 import itertools
 import os
 import signal
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CGROUP_ROOT", "LEASE_DIR", "SANDBOX_UIDS", "RunCgroup", "UidLease", "cgroup_controllers", "sweep"]
+__all__ = ["CGROUP_ROOT", "LEASE_DIR", "SANDBOX_UIDS", "Budget", "RunCgroup", "UidLease", "cgroup_controllers", "sweep"]
 
 SANDBOX_UIDS = range(2_100_000_000, 2_100_000_000 + 4096)
 """The unprivileged uids (and gids) sandboxes run as when we are root: owned by nobody on the host."""
@@ -42,7 +41,6 @@ CGROUP_ROOT = "/sys/fs/cgroup"
 _PARENT_V2 = "agentlab-sandbox"
 _CONTROLLERS = ("memory", "pids", "cpu")
 _counter = itertools.count()
-_lock = threading.Lock()
 
 
 class UidLease:
@@ -145,6 +143,8 @@ def _prepare_v2() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Budget:
+    """What the whole run may use together (from `SandboxLimits`)."""
+
     memory_bytes: int
     pids: int
     cpus: float

@@ -68,6 +68,8 @@ __all__ = [
     "SandboxLimits",
     "SandboxPool",
     "SandboxResult",
+    "describe",
+    "escape_controls",
     "isolation_available",
     "rlimits",
     "run_python",
