@@ -187,25 +187,12 @@ class RunCgroup:
                 path = os.path.join(directory, filename)
                 if os.path.exists(path):  # memsw/swap files exist only with swap accounting
                     _write(path, value or str(budget.memory_bytes))
-            took.append(f"cgroup-{controller}")
-        return took
+                    took.append(f"cgroup-{controller}")
+        return sorted(set(took))
 
     def procs_files(self) -> list[str]:
         """The cgroup.procs files the init writes itself into, before it starts anything."""
         return sorted({os.path.join(directory, "cgroup.procs") for directory in self.dirs.values()})
-
-    def oom_killed(self) -> bool:
-        """Whether the kernel killed a process of this run for going over the memory budget."""
-        directory = self.dirs.get("memory")
-        if directory is None:
-            return False
-        with contextlib.suppress(OSError):
-            for name in ("memory.events", "memory.oom_control"):
-                path = os.path.join(directory, name)
-                if os.path.exists(path):
-                    counts = dict(line.split() for line in Path(path).read_text().splitlines())
-                    return int(counts.get("oom_kill", "0")) > 0
-        return False
 
     def kill(self) -> None:
         """SIGKILL everything in the run's cgroups until they are empty."""

@@ -238,7 +238,10 @@ def _per_run_budget(shields: _isolation.Isolation, limits: SandboxLimits) -> Ite
             _per_run.sweep(lease.uid)  # a run of this uid that died with its host may have left processes
         if shields.cgroup:
             budget = _per_run.Budget(limits.memory_mb * 2**20, limits.max_processes, limits.cpus)
-            cgroup = _per_run.RunCgroup(budget)
+            # Should the cgroup fail now (the probe said it would not), the run goes on without one and
+            # its `isolation` says so.
+            with contextlib.suppress(OSError):
+                cgroup = _per_run.RunCgroup(budget)
         yield _PerRun(None if lease is None else lease.uid, cgroup)
     finally:
         if cgroup is not None:
