@@ -109,10 +109,10 @@ class ServerHandle:
         return f"agentlab-memory-{self.name}"
 
     def _published(self, client: Client) -> dict[str, Any] | None:
-        try:
-            value: dict[str, Any] = Variable(self.variable, client=client).get(timeout=0.5)
-        except TimeoutError:
+        # the published dataset says a server exists; only then is the Variable read (it waits when unset)
+        if self.variable not in client.list_datasets():
             return None
+        value: dict[str, Any] = Variable(self.variable, client=client).get(timeout=30)
         return value
 
     def _restart(self, client: Client, failed_key: str | None) -> tuple[str, Any]:
@@ -125,9 +125,9 @@ class ServerHandle:
             MemoryServer, self.path, actor=True, key=key, workers=[self.host], allow_other_workers=False
         )
         actor = future.result(timeout=60)
-        client.publish_dataset(**{self.variable: future}, override=True)  # keeps the actor alive
         address = actor._address  # type: ignore[attr-defined]  # the worker that holds the actor
         Variable(self.variable, client=client).set({"key": key, "address": address, "host": self.host})
+        client.publish_dataset(**{self.variable: future}, override=True)  # keeps the actor alive
         self.restarts += failed_key is not None
         return key, actor
 
