@@ -4,12 +4,14 @@
                                    [--timeout S] [--jobs N]
     python -m agentlab.grading student [--check] [--source DIR] [--out DIR]
 
-`grade` with no notebooks grades the student notebooks in labs/exercises/ (your working copies).
+`grade` with no notebooks grades the student notebooks in labs/exercises/ (your working copies). How a
+notebook is graded, and what keeps it honest: `agentlab.grading.grade`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -27,7 +29,12 @@ def _grade_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--csv", type=Path, help="write one row per notebook and part to this CSV file")
     parser.add_argument("--source", type=Path, help="the instructor notebooks (default: labs/exercises/source)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per answer cell and per check")
-    parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (each in its own process)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=min(4, os.cpu_count() or 1),
+        help="checking processes at once (each grades a batch of notebooks, each notebook in its own sandbox)",
+    )
     return parser
 
 

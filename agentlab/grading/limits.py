@@ -2,9 +2,10 @@
 
 `time_limit(seconds)` arms SIGALRM; when it fires, `GradingTimeout` is raised wherever the main thread
 is, even in `while True: pass`. It derives from BaseException so that a learner's `except Exception`
-cannot swallow it. Where signals are unavailable (Windows, a non-main thread) it does nothing, and the
-grader's watchdog — which kills the whole grading process — is the only limit. A loop inside C code
-that never returns to Python is not interrupted either; the watchdog covers that too.
+cannot swallow it. It limits each check in the checking process and in `check()`. Where signals are
+unavailable (Windows, a non-main thread) it does nothing. Learner code in grading has limits of its
+own: an alarm in the sandbox, and the checker, which ends the sandbox when a reply is late (a loop
+inside C code, which no alarm interrupts).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Running the checks: pytest on check modules, against a namespace of answers, one outcome per check.
 
-Both the grader's worker process and `check("ex2")` in a notebook come here, so the two cannot
+Both the grader's checking process and `check("ex2")` in a notebook come here, so the two cannot
 disagree. pytest runs in-process, isolated from the surrounding project: no ini file, no conftest, no
 auto-loaded plugins, and its own output discarded — the outcomes come from hooks:
 

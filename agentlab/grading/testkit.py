@@ -198,7 +198,7 @@ def _kind(value: Any) -> str:
     return value.type_name if isinstance(value, Opaque) else type(value).__name__
 
 
-def properties(examples: int = 30) -> settings:
+def properties(examples: int = 25) -> settings:
     """Hypothesis settings for a property check: seeded (the same examples every run), no database, no deadline."""
     return settings(
         max_examples=examples,

@@ -114,7 +114,7 @@ WRONG = [
     ("debug_too_parallel", "p_estimates", 'P_ESTIMATES = {"briefs": 0.85, "debug": 0.3, "prices": 0.95}'),
     ("briefs_above_prices", "p_estimates", 'P_ESTIMATES = {"briefs": 0.95, "debug": 0.05, "prices": 0.85}'),
     ("percentages", "p_estimates", 'P_ESTIMATES = {"briefs": 85, "debug": 5, "prices": 95}'),
-    ("estimates_as_text", "p_estimates", 'P_ESTIMATES = {"briefs": "0.85", "debug": "0.05", "prices": "0.95"}'),
+    ("negative_debug_estimate", "p_estimates", 'P_ESTIMATES = {"briefs": 0.85, "debug": -0.05, "prices": 0.95}'),
     ("ceiling_divides_by_zero", "ceiling", _ceiling("def speedup_ceiling(p):\n    return 1 / (1 - p)")),
     ("ceiling_one_over_p", "ceiling", _ceiling("def speedup_ceiling(p):\n    return math.inf if p == 0 else 1 / p")),
     ("ceiling_none_at_one", "ceiling", _ceiling("def speedup_ceiling(p):\n    if p < 1:\n        return 1 / (1 - p)")),

@@ -23,6 +23,8 @@ from agentlab.grading.report import MESSAGE_CHARS, write_csv
 from . import submissions_ex1, submissions_ex2, submissions_ex3
 from .test_submissions import parts_of, write_submission
 
+pytestmark = pytest.mark.timeout(1800)  # a backstop against hangs: a whole class is graded at once
+
 SUITES = {"ex1": submissions_ex1, "ex2": submissions_ex2, "ex3": submissions_ex3}
 MARK = "987.6543"
 """In the command line of every process a submission leaves behind, so that the test can look for them."""

@@ -25,6 +25,8 @@ from agentlab.grading.answers import tags_of
 
 pytest.importorskip("nbgrader")
 
+pytestmark = pytest.mark.timeout(1800)  # a backstop against hangs: a whole class is graded at once
+
 LABS = Path(__file__).resolve().parents[2] / "labs" / "exercises"
 GRADED = ("setup", "answer:", "check:")
 

@@ -20,6 +20,8 @@ from agentlab.grading.answers import tags_of
 from . import submissions_ex1, submissions_ex2, submissions_ex3
 
 STUDENT = Path(__file__).resolve().parents[2] / "labs" / "exercises"
+pytestmark = pytest.mark.timeout(1800)  # a backstop against hangs: a whole class is graded at once
+
 SUITES = {"ex1": submissions_ex1, "ex2": submissions_ex2, "ex3": submissions_ex3}
 SOLUTION_MARKERS = ("BEGIN SOLUTION", "BEGIN HIDDEN")
 
