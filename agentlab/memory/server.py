@@ -99,7 +99,9 @@ class ServerHandle:
         if current is not None:
             handle.host = current["host"]
             return handle
-        address = worker or sorted(client.scheduler_info(n_workers=-1)["workers"])[0]
+        if worker is None:
+            client.wait_for_workers(1, timeout=60)  # a cluster attached to a moment ago may have none yet
+        address = worker or sorted(client.ncores())[0]
         handle.host = address.rsplit(":", 1)[0].split("://")[-1]
         handle._restart(client, failed_key=None)
         return handle
