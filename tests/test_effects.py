@@ -41,7 +41,7 @@ def test_workers_killed_repeatedly_mid_fan_out_lose_nothing_and_charge_once(tmp_
 
         thread = threading.Thread(target=killer)
         thread.start()
-        results = run_round(client, plan, runner, FanOutPolicy(), "kill-test", dispatcher=dispatcher)
+        results = run_round(dispatcher, plan, FanOutPolicy(), "kill-test")
         thread.join()
         dispatcher.close()
         assert len(kills) == 3 and any(k.startswith("tcp://") for k in kills)
