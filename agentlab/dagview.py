@@ -10,7 +10,9 @@ beside the sub-task it replaces (dashed edge) — and recolours a node on every 
 
 The model (`states`, `history`) is plain data; the view is an SVG string in an `ipywidgets.HTML`,
 re-rendered on each event, which costs microseconds (no matplotlib), so even a plan of hundreds of
-sub-tasks keeps up. Nodes are laid out in columns: each round to the right of the last, and inside a
+sub-tasks keeps up. Past `max_nodes` sub-tasks the drawing would be unreadable and each event would
+cost the whole graph, so the view shows the counts per state only (kept as events arrive): an event
+then costs the same at any width. Nodes are laid out in columns: each round to the right of the last, and inside a
 round by dependency depth. Left out: zooming, and edges between rounds (a later round reads earlier
 findings, which the supervisor passes as text, not as graph edges).
 """
@@ -62,9 +64,11 @@ class _Task(Protocol):
 class LiveDag:
     """The plan's graph and each sub-task's state, drawn as SVG and updated as events arrive."""
 
-    def __init__(self, title: str = "plan") -> None:
-        self.title = title
+    def __init__(self, title: str = "plan", max_nodes: int = 300) -> None:
+        self.title, self.max_nodes = title, max_nodes
         self.graph: nx.DiGraph = nx.DiGraph()
+        self._counts: dict[str, int] = {}
+        self._round = 1  # the latest round planned
         self.history: list[tuple[float, str, str]] = []
         """(time, sub-task id, state) for every change of state, in order."""
         self._lock = threading.Lock()
@@ -81,9 +85,14 @@ class LiveDag:
             node["hedged"] = node["hedged"] or event == "hedged"
             node["replayed"] = node["replayed"] or event == "replayed"
             if node["state"] != state:
+                self._count(node["state"], -1)
+                self._count(state, +1)
                 node["state"] = state
                 self.history.append((time.time(), task.id, state))
             self.widget.value = self.svg()
+
+    def _count(self, state: str, change: int) -> None:
+        self._counts[state] = self._counts.get(state, 0) + change
 
     def _add(self, task: _Task, info: dict[str, Any]) -> None:
         replaces = info.get("replaces")
@@ -91,7 +100,9 @@ class LiveDag:
         if isinstance(replaces, str) and replaces in self.graph:
             round_no = self.graph.nodes[replaces]["round"]
         elif not round_no:
-            round_no = max((r for _, r in self.graph.nodes(data="round")), default=1)
+            round_no = self._round
+        self._round = max(self._round, round_no)
+        self._count("pending", +1)
         self.graph.add_node(
             task.id, role=task.role, state="pending", round=round_no, hedged=False, replayed=False, replaces=replaces
         )
@@ -110,10 +121,15 @@ class LiveDag:
             return {n: str(s) for n, s in self.graph.nodes(data="state")}
 
     def counts(self) -> dict[str, int]:
-        states = list(self.states().values())
-        return {s: states.count(s) for s in sorted(set(states))}
+        return {s: n for s, n in sorted(self._counts.items()) if n}
 
     def svg(self) -> str:
+        if self.graph.number_of_nodes() > self.max_nodes:
+            summary = ", ".join(f"{n} {s}" for s, n in self.counts().items())
+            return (
+                f"<div><b>{html.escape(self.title)}</b>: {html.escape(summary)} "
+                f"({self.graph.number_of_nodes()} sub-tasks: too many to draw)</div>"
+            )
         return render_svg(self.graph, self.title)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:

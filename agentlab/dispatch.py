@@ -146,10 +146,9 @@ class Lane:
         self.address = str(get_worker().address)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="agentlab-lane")
 
-    async def _one(self, work: Work) -> tuple[str, SubTaskResult]:
+    async def _one(self, work: Work, arun: Any) -> tuple[str, SubTaskResult]:
         try:
-            arun = getattr(self.runner, "arun", None)  # an AsyncRunner waits without a thread
-            if arun is not None:
+            if arun is not None:  # an AsyncRunner waits without a thread
                 value = await arun(work)
             else:
                 loop = asyncio.get_running_loop()
@@ -162,7 +161,8 @@ class Lane:
         return work.flight, result
 
     async def run_batch(self, batch: list[Work]) -> list[tuple[str, SubTaskResult]]:
-        return list(await asyncio.gather(*(self._one(w) for w in batch)))
+        arun = getattr(self.runner, "arun", None)
+        return list(await asyncio.gather(*(self._one(w, arun) for w in batch)))
 
 
 async def _forward(client: Client, lane: _LaneHandle, batch: list[Work], outbox: queue.Queue[Any]) -> None:
@@ -189,9 +189,12 @@ class _LaneHandle:
 class LaneDispatcher:
     """Batches of sub-tasks sent straight to one actor lane per worker (see the module docstring)."""
 
-    def __init__(self, client: Client, runner: Runner, calls_per_lane: int = 16, threads: int = 256) -> None:
+    def __init__(
+        self, client: Client, runner: Runner, calls_per_lane: int = 16, threads: int = 256, eager: int = 64
+    ) -> None:
         check_runner(runner)
         self.client, self.runner, self.calls_per_lane, self.threads = client, runner, calls_per_lane, threads
+        self.eager = eager
         self.lanes: dict[int, _LaneHandle] = {}
         self._next_lane = 0
         self.pending: dict[str, Work] = {}
@@ -227,9 +230,15 @@ class LaneDispatcher:
 
     def submit(self, work: Work) -> None:
         self.pending[work.flight] = work
+        if len(self.pending) >= max(self.eager, len(self.in_flight)):
+            self.flush()  # a wide fan-out starts while the rest is still being prepared
 
     def flush(self) -> None:
-        """Send what is pending: at most `calls_per_lane` calls per lane, spread round-robin."""
+        """Send what is pending: at most `calls_per_lane` calls per lane, spread round-robin.
+
+        A round flushes when it has dispatched what is ready; `submit` also flushes early, once as many
+        sub-tasks wait as are already in flight (`eager` at first), so batch sizes grow geometrically: the
+        first sub-tasks of a 100,000-wide round start at once, and the whole round takes O(log N) flushes."""
         if not self.pending:
             return
         if not self.lanes:

@@ -47,6 +47,7 @@ class DurableRun:
     def __init__(self, store: JournalStore | None, run_id: str, goal: str) -> None:
         self.store, self.run_id = store, run_id
         self.done: dict[str, Step] = {}
+        self.unwritten: list[Step] = []  # sub-task results observed since the last `flush`
         if store is not None:
             known = store.run(run_id)
             scheme = known.meta.get("key_scheme", 1) if known else KEY_SCHEME
@@ -83,23 +84,37 @@ class DurableRun:
         return found
 
     def recorder(self) -> Observer:
-        """An observer that records each sub-task's result the moment it is settled."""
+        """An observer that takes each sub-task's result the moment it is settled; `flush` writes them.
+
+        Pass `flush` as `run_round(..., settled=...)`: the round calls it after each batch of results it
+        hears of, so a whole batch is one commit, and before it returns, so every result a round
+        returns is in the journal. Work that depends on a result may be on its way before that
+        result's commit; if the process dies in between, a resume runs the result's sub-task again
+        (execution is at-least-once; idempotency keys keep its side effects single)."""
 
         def record(event: str, task: SubTask, info: dict[str, Any]) -> None:
             result = info.get("result")
-            if event in ("done", "failed") and isinstance(result, SubTaskResult):
-                path = f"r{task.round}/{task.id}"
-                self._record(subtask_key(self.run_id, task), "subtask", path, encode_result(result))
+            if self.store is not None and event in ("done", "failed") and isinstance(result, SubTaskResult):
+                key, path = subtask_key(self.run_id, task), f"r{task.round}/{task.id}"
+                self.unwritten.append(Step(self.run_id, key, "subtask", path, "done", encode_result(result)))
 
         return record
 
+    def flush(self) -> None:
+        """Write the results recorded since the last flush, in one commit."""
+        if self.store is not None and self.unwritten:
+            steps, self.unwritten = self.unwritten, []
+            self.store.append_many(steps)
+
     def abort(self, error: Exception) -> None:
         """Record a run that ended in a fault rather than a stop reason (the cluster, the configuration)."""
+        self.flush()
         if self.store is not None:
             self.store.finish_run(self.run_id, "failed", f"{type(error).__name__}: {error}", type(error).__name__)
         self.store = None  # recorded: a later finish() must not overwrite it
 
     def finish(self, reason: StopReason, answer: str) -> None:
         """Record how the run ended: "finished" with an answer, "failed" (with the reason) otherwise."""
+        self.flush()
         if self.store is not None:
             self.store.finish_run(self.run_id, "finished" if reason == "answer" else "failed", answer, reason)

@@ -191,11 +191,11 @@ class SleepRunner:
         table = self.hedge_latency if tag == "hedge" and task.origin in self.hedge_latency else self.latency
         return float(table.get(task.id, table.get(task.origin, self.default)))
 
-    def outcome(self, work: Work, start: float, worker: str) -> SubTaskResult:
-        task = work.task
+    def outcome(self, work: Work, start: float, worker: str, end: float | None = None) -> SubTaskResult:
+        task, end = work.task, time.time() if end is None else end
         if task.origin in self.fail and (self.fail_rounds is None or task.round <= self.fail_rounds):
-            return work.result("failed", "", "injected failure", worker=worker, start=start, end=time.time())
-        return work.result("done", f"{task.id} ok", worker=worker, start=start, end=time.time())
+            return work.result("failed", "", "injected failure", worker=worker, start=start, end=end)
+        return work.result("done", f"{task.id} ok", worker=worker, start=start, end=end)
 
     def __call__(self, work: Work) -> SubTaskResult:
         """Block a thread for the latency (what a synchronous tool call does)."""
@@ -207,4 +207,4 @@ class SleepRunner:
         """Wait without a thread (what an async tool call does): lanes use this when it exists."""
         start = time.time()
         await asyncio.sleep(self.seconds(work.task, work.tag))
-        return self.outcome(work, start, "")
+        return self.outcome(work, start, where())

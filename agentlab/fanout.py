@@ -73,7 +73,7 @@ class _Round:
         self.observe, self.earlier, self.replayed, self.clock = observe, earlier, replayed, clock
         self.results: dict[str, SubTaskResult] = {}
         self.flights: dict[str, _Flight] = {}  # by flight key (one per copy)
-        self.copies: dict[str, set[str]] = {}  # sub-task id → its flight keys
+        self.copies: dict[str, list[str]] = {}  # sub-task id → its flight keys in flight
         self.first_seen: dict[str, float] = {}
         self.hedged: set[str] = set()
         self.timers: list[tuple[float, int, TimerKind, str]] = []
@@ -93,24 +93,33 @@ class _Round:
                 self.dispatch(task)
 
     def dispatch(self, task: SubTask, tag: Tag = "primary") -> None:
-        inputs = [self.results.get(d) or self.earlier.get(d) for d in self.plan.inputs_of(task.id)]
-        rows = [(r.id, r.role, r.state, "", r.value) for r in inputs if r]
-        work = Work(self.run_id, task, identify(self.run_id, task), findings_block(rows) if rows else "", tag)
+        findings = self.findings_for(task) if task.deps else ""
+        work = Work(self.run_id, task, identify(self.run_id, task), findings, tag)
         self.dispatcher.submit(work)
-        now = self.clock()
-        self.flights[work.flight] = _Flight(work, now)
-        self.copies.setdefault(task.id, set()).add(work.flight)
+        now, key = self.clock(), work.flight
+        self.flights[key] = _Flight(work, now)
+        copies = self.copies.get(task.id)
+        if copies is None:
+            self.copies[task.id] = [key]
+        else:
+            copies.append(key)
         if task.id not in self.first_seen:
             self.first_seen[task.id] = now
             for at, kind in timers_for(self.policy, now):
                 heapq.heappush(self.timers, (at, next(self.seq), kind, task.id))
         self.plan.mark(task.id, "running")
-        self.observe("hedged" if tag == "hedge" else "dispatched", task, {"key": work.flight})
+        self.observe("hedged" if tag == "hedge" else "dispatched", task, {"key": key})
+
+    def findings_for(self, task: SubTask) -> str:
+        """What the sub-task reads: the results of its dependencies, here and in earlier rounds."""
+        inputs = [self.results.get(d) or self.earlier.get(d) for d in self.plan.inputs_of(task.id)]
+        rows = [(r.id, r.role, r.state, "", r.value) for r in inputs if r]
+        return findings_block(rows) if rows else ""
 
     def drop(self, key: str, why: str) -> None:
         """Stop waiting for a copy: cancel it; whatever it still computes is never read."""
         flight = self.flights.pop(key)
-        self.copies[flight.work.task.id].discard(key)
+        self.copies[flight.work.task.id].remove(key)
         self.dispatcher.cancel(key)
         self.observe("ignored", flight.work.task, {"tag": flight.work.tag, "why": why})
 
@@ -120,8 +129,9 @@ class _Round:
         if flight is None:
             return  # a copy we had stopped waiting for
         task = flight.work.task
-        self.copies[task.id].discard(key)
-        for twin in list(self.copies[task.id]):
+        copies = self.copies[task.id]
+        copies.remove(key)
+        for twin in list(copies) if copies else ():
             self.drop(twin, f"the {flight.work.tag} copy won")  # first result wins
         self.launch(self.finish(task, result, result.state))
 
@@ -207,6 +217,7 @@ def run_round(
     earlier: Mapping[str, SubTaskResult] | None = None,
     replayed: Mapping[str, SubTaskResult] | None = None,
     clock: Callable[[], float] = time.time,
+    settled: Callable[[], None] | None = None,
 ) -> dict[str, SubTaskResult]:
     """Run every sub-task of `plan` that can run, by the policy; return each one's result by id.
 
@@ -214,21 +225,29 @@ def run_round(
     `agentlab.testing.InlineDispatcher`); `earlier` holds results of earlier rounds that sub-tasks here
     may read (by id); `replayed` holds results a journal recorded on an earlier attempt of this run:
     those sub-tasks are not run again. `clock` tells the time (the dispatcher's, if it keeps its own).
+    `settled` is called after each batch of results has been observed, and before the round returns
+    (even if it fails): where a journal commits a batch at once (`DurableRun.flush`).
     """
     state = _Round(dispatcher, plan, policy, run_id, observe or (lambda *_: None), earlier or {}, replayed or {}, clock)
-    state.launch(list(reversed(plan.ready())))
-    dispatcher.flush()
-    while state.flights:
-        for key, result in dispatcher.completed(state.next_wakeup(clock())):
-            state.settle(key, result)
-        now = clock()
-        reason = closing_reason(policy, state.wins, state.start, now)
-        if reason:
-            state.close(reason)
-            break
-        state.due_timers(now)
+    try:
+        state.launch(list(reversed(plan.ready())))
         dispatcher.flush()
-    state.close("the round ended")
+        while state.flights:
+            for key, result in dispatcher.completed(state.next_wakeup(clock())):
+                state.settle(key, result)
+            if settled is not None:
+                settled()
+            now = clock()
+            reason = closing_reason(policy, state.wins, state.start, now)
+            if reason:
+                state.close(reason)
+                break
+            state.due_timers(now)
+            dispatcher.flush()
+        state.close("the round ended")
+    finally:
+        if settled is not None:
+            settled()
     return state.results
 
 

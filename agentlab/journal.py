@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol
 
 import pandas as pd
@@ -111,6 +111,10 @@ class JournalStore(Protocol):
         after a key is "done" nothing more is recorded for it: the first writer wins."""
         ...
 
+    def append_many(self, steps: Sequence[Step]) -> list[bool]:
+        """Record several step events at once, all or none (one commit): `append` for each, in order."""
+        ...
+
     def get(self, run_id: str, key: str) -> Step | None:
         """The step's current status: its "done" event if it has one, else its latest event."""
         ...
@@ -163,9 +167,16 @@ def check_payload(value: Any, where: str = "payload", depth: int = 0) -> None:
         raise UsageError(f"{where} is a {type(value).__name__}, which is not JSON (encode it first)")
 
 
+_RESULT_FIELDS = tuple(f.name for f in fields(SubTaskResult))
+_EVENT_FIELDS = tuple(f.name for f in fields(Event))
+
+
 def encode_result(result: SubTaskResult) -> dict[str, Any]:
-    """A sub-task result as a JSON-able payload (its trace events included)."""
-    return asdict(result)
+    """A sub-task result as a JSON-able payload (its trace events included): what `asdict` gives, built
+    directly (a result is encoded once per sub-task; `asdict` deep-copies every field)."""
+    payload = {name: getattr(result, name) for name in _RESULT_FIELDS}
+    payload["events"] = tuple({name: getattr(e, name) for name in _EVENT_FIELDS} for e in result.events)
+    return payload
 
 
 def decode_result(payload: Mapping[str, Any]) -> SubTaskResult:

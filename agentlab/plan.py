@@ -34,11 +34,12 @@ class Plan:
         """`earlier`: ids finished in earlier rounds, which a sub-task may depend on (their findings exist)."""
         self.earlier = frozenset(earlier)
         self.graph: nx.DiGraph = nx.DiGraph()
+        self._order: list[str] | None = None  # the topological order, kept until the graph changes
         for task in subtasks:
             if task.id in self.graph:
                 raise InvalidArguments(f"the plan has two sub-tasks with id {task.id!r}")
             self.graph.add_node(task.id, task=task, state="pending")
-        for task in self.tasks:
+        for task in (self.task(n) for n in self.graph):
             for dep in task.deps:
                 if dep in self.graph:
                     self.graph.add_edge(dep, task.id)
@@ -79,9 +80,15 @@ class Plan:
             )
         return cls(tasks, earlier)
 
+    def order(self) -> list[str]:
+        """Sub-task ids in plan order (dependencies first); sorted once, again only after a re-plan."""
+        if self._order is None:
+            self._order = list(nx.topological_sort(self.graph))
+        return self._order
+
     @property
     def tasks(self) -> list[SubTask]:
-        return [self.graph.nodes[n]["task"] for n in nx.topological_sort(self.graph)]
+        return [self.task(n) for n in self.order()]
 
     def task(self, task_id: str) -> SubTask:
         task: SubTask = self.graph.nodes[task_id]["task"]
@@ -92,7 +99,7 @@ class Plan:
         return state
 
     def states(self) -> dict[str, SubTaskState]:
-        return {n: self.state(n) for n in nx.topological_sort(self.graph)}
+        return {n: self.state(n) for n in self.order()}
 
     def mark(self, task_id: str, state: SubTaskState) -> None:
         self.graph.nodes[task_id]["state"] = state
@@ -115,13 +122,16 @@ class Plan:
 
     def inputs_of(self, task_id: str) -> list[str]:
         """Whose findings the sub-task reads: its dependencies here and in earlier rounds."""
-        outside = [d for d in self.task(task_id).deps if d not in self.graph]
-        return self.deps_of(task_id) + outside
+        deps = self.task(task_id).deps
+        if not deps:
+            return []
+        return self.deps_of(task_id) + [d for d in deps if d not in self.graph]
 
     def replace_with_fresh(self, task_id: str) -> SubTask:
         """Re-plan a timed-out sub-task as a fresh one: dependents now wait for the new id."""
         old = self.task(task_id)
         new = old.fresh()
+        self._order = None
         self.graph.add_node(new.id, task=new, state="pending")
         for dep in self.deps_of(task_id):
             self.graph.add_edge(dep, new.id)

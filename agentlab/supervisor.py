@@ -282,7 +282,15 @@ class Supervisor:
                 self._observe(event, task, info)
 
             results = run_round(
-                dispatcher, plan, self.policy, run_id, observe, state.earlier(), log.replayed(plan), self.clock
+                dispatcher,
+                plan,
+                self.policy,
+                run_id,
+                observe,
+                state.earlier(),
+                log.replayed(plan),
+                self.clock,
+                log.flush,
             )
             state.add(plan, results, trace, self.clock())
             reason, answer, plan = self.reduce(goal, state, round_no, trace, log)

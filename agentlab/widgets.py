@@ -9,8 +9,10 @@ run on a time axis — supervisor steps and sub-tasks — with each round's crit
 from __future__ import annotations
 
 import html
+import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets
@@ -32,24 +34,46 @@ _COLOURS = {
     "planned": "#bbbbbb",
     "ready": "#bbbbbb",
 }
+_FINISHED = ("done", "failed", "timeout", "cancelled", "blocked")
 
 
 class LiveProgress:
-    """A table of sub-tasks (state, worker, elapsed) that updates as the supervisor reports events."""
+    """A table of sub-tasks (state, worker, elapsed) that updates as the supervisor reports events.
 
-    def __init__(self, title: str = "fan-out") -> None:
-        self.title = title
+    An event costs the same at any width: the counts per state are kept as events arrive, each row's
+    HTML is built when that row changes, and the table shows at most `max_rows` rows (the first ones
+    planned; the summary line counts them all), so a 100,000-wide fan-out re-renders 50 rows, not 100,000.
+    The widget is redrawn at most every `every` seconds of `clock` (each redraw is a message to the
+    browser), and once more when every sub-task has finished, so the last picture is the true one.
+    """
+
+    def __init__(
+        self, title: str = "fan-out", max_rows: int = 50, every: float = 0.1, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.title, self.max_rows, self.every, self.clock = title, max_rows, every, clock
+        self._drawn = -math.inf
         self.rows: dict[str, dict[str, Any]] = {}
+        self._counts: dict[str, int] = {}
+        self._html: dict[str, str] = {}  # the shown rows' HTML, by sub-task id
         self.widget = ipywidgets.HTML(value=self._render())
         self._lock = threading.Lock()
 
     def __call__(self, event: str, task: SubTask, info: dict[str, Any]) -> None:
-        now = time.time()
+        now = self.clock()
         with self._lock:
-            row = self.rows.setdefault(
-                task.id,
-                {"role": task.role, "state": "planned", "worker": "", "since": None, "until": None, "hedged": False},
-            )
+            row = self.rows.get(task.id)
+            if row is None:
+                row = {
+                    "role": task.role,
+                    "state": "planned",
+                    "worker": "",
+                    "since": None,
+                    "until": None,
+                    "hedged": False,
+                }
+                self.rows[task.id] = row
+                self._count("planned", +1)
+            before = row["state"]
             if event in ("dispatched", "hedged"):
                 row["since"] = row["since"] or now
                 row["state"] = "running"
@@ -58,32 +82,47 @@ class LiveProgress:
                 row["state"], row["until"] = event, now
                 result = info.get("result")
                 row["worker"] = getattr(result, "worker", "") or row["worker"]
-            self.widget.value = self._render(now)
+            if row["state"] != before:
+                self._count(before, -1)
+                self._count(row["state"], +1)
+            if task.id in self._html or len(self._html) < self.max_rows:
+                self._html[task.id] = self._row(task.id, row, now)
+            finished = sum(self._counts.get(s, 0) for s in _FINISHED)
+            if now - self._drawn >= self.every or finished == len(self.rows):
+                self._drawn = now
+                self.widget.value = self._render()
 
     def refresh(self) -> None:
-        """Re-draw elapsed times now (events already re-draw; call this from a timer if you like)."""
+        """Re-draw elapsed times now (events re-draw too; call this from a timer if you like)."""
+        now = self.clock()
         with self._lock:
+            self._html = {tid: self._row(tid, self.rows[tid], now) for tid in self._html}
+            self._drawn = now
             self.widget.value = self._render()
 
     def counts(self) -> dict[str, int]:
-        states = [r["state"] for r in self.rows.values()]
-        return {s: states.count(s) for s in sorted(set(states))}
+        return {s: n for s, n in sorted(self._counts.items()) if n}
 
-    def _render(self, now: float | None = None) -> str:
-        now = now or time.time()
-        lines = []
-        for tid, r in self.rows.items():
-            elapsed = ((r["until"] or now) - r["since"]) if r["since"] else 0.0
-            colour = _COLOURS.get(r["state"], "#000")
-            lines.append(
-                f"<tr><td>{html.escape(tid)}</td><td>{r['role']}</td>"
-                f"<td style='color:{colour}'><b>{r['state']}</b>{' (hedged)' if r['hedged'] else ''}</td>"
-                f"<td>{html.escape(r['worker'])}</td><td>{elapsed:.2f} s</td></tr>"
-            )
+    def _count(self, state: str, change: int) -> None:
+        self._counts[state] = self._counts.get(state, 0) + change
+
+    @staticmethod
+    def _row(tid: str, r: dict[str, Any], now: float) -> str:
+        elapsed = ((r["until"] or now) - r["since"]) if r["since"] else 0.0
+        colour = _COLOURS.get(r["state"], "#000")
+        return (
+            f"<tr><td>{html.escape(tid)}</td><td>{r['role']}</td>"
+            f"<td style='color:{colour}'><b>{r['state']}</b>{' (hedged)' if r['hedged'] else ''}</td>"
+            f"<td>{html.escape(r['worker'])}</td><td>{elapsed:.2f} s</td></tr>"
+        )
+
+    def _render(self) -> str:
         summary = ", ".join(f"{n} {s}" for s, n in self.counts().items()) if self.rows else "waiting"
+        hidden = len(self.rows) - len(self._html)
+        more = f"<tr><td colspan='5'>… and {hidden} more</td></tr>" if hidden > 0 else ""
         return (
             f"<b>{html.escape(self.title)}</b>: {summary}<table><tr><th>sub-task</th><th>role</th>"
-            f"<th>state</th><th>worker</th><th>elapsed</th></tr>{''.join(lines)}</table>"
+            f"<th>state</th><th>worker</th><th>elapsed</th></tr>{''.join(self._html.values())}{more}</table>"
         )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from agentlab.errors import UsageError
 from agentlab.executor import SleepRunner
@@ -79,8 +79,7 @@ class InlineDispatcher:
             _, _, key = heapq.heappop(self._due)
             work = self._work.pop(key, None)
             if work is not None:
-                result = self.timing.outcome(work, self._starts[key], "inline")
-                done.append((key, replace(result, start=self._starts[key], end=self.clock())))
+                done.append((key, self.timing.outcome(work, self._starts.pop(key), "inline", self.clock())))
         return done
 
     def cancel(self, key: str) -> None:
