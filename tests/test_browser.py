@@ -25,6 +25,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -70,7 +71,7 @@ def _wait_for_server(url: str, proc: subprocess.Popen[bytes], log: Path) -> None
         if proc.poll() is not None:
             raise RuntimeError(f"jupyter lab exited with {proc.returncode}: {log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310  (loopback only)
+            with urllib.request.urlopen(url, timeout=2) as response:  # loopback only
                 if response.status == 200:
                     return
         except OSError:
@@ -125,13 +126,13 @@ def lab_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 _PROMPTS = "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent.trim())"
 
 
-def _run_all_and_wait(page: object) -> list[str]:
+def _run_all_and_wait(page: Any) -> list[str]:
     """Run every cell from the Run menu; return the input prompts once nothing is queued or running."""
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()  # type: ignore[attr-defined]
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()  # type: ignore[attr-defined]
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     deadline, settled_since = time.monotonic() + RUN_ALL_TIMEOUT_S, None
     while time.monotonic() < deadline:
-        prompts: list[str] = page.evaluate(_PROMPTS)  # type: ignore[attr-defined]
+        prompts: list[str] = page.evaluate(_PROMPTS)
         busy = any("*" in p for p in prompts)
         started = any(any(ch.isdigit() for ch in p) for p in prompts)
         if started and not busy:
