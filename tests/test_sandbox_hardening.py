@@ -226,9 +226,10 @@ print(sorted(os.listdir({str(home / "proj")!r})), sorted(os.listdir({str(home)!r
 
 @pytest.mark.parametrize("mode", MODES)
 def test_the_runtime_comes_back_alone_in_a_real_run(mode: str) -> None:
-    """Every directory between a private directory and the runtime shows only the way to the runtime."""
+    """Every directory between a private directory and the runtime (or agentlab's package) shows only the way
+    to it: with the venv in the project checkout, nothing else of the checkout."""
     need(mode, "mountns")
-    runtime = _isolation.runtime_paths()
+    runtime = _isolation.shared_paths()
     hidden = [p for p in (*_isolation.HIDDEN, "/root") if any(path.startswith(p + "/") for path in runtime)]
     if not hidden:
         pytest.skip("the Python runtime is not under a hidden or private directory on this machine")

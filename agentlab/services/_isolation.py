@@ -60,6 +60,7 @@ __all__ = [
     "probe",
     "read_report",
     "runtime_paths",
+    "shared_paths",
     "start",
     "wait_exit",
 ]
@@ -140,6 +141,15 @@ def runtime_paths() -> list[str]:
     paths |= {sys.exec_prefix, sys.base_exec_prefix}
     paths |= {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
     return sorted(path for path in paths if path and os.path.exists(path))
+
+
+def shared_paths() -> list[str]:
+    """What a sandbox with a mount namespace binds back under the tmpfs covers: the runtime, plus
+    agentlab's own package and datasets directories (an editable install keeps them in the project
+    checkout, which lab code run in the sandbox, such as the grader's, imports), never the checkout."""
+    package = Path(__file__).resolve().parents[1]
+    ours = [str(package), str(package.parent / "datasets")]
+    return sorted({*runtime_paths(), *(path for path in ours if os.path.isdir(path))})
 
 
 def _works(cmd: list[str]) -> bool:

@@ -18,7 +18,7 @@ machine cannot do is warned about once, and `isolation_available()` tells in adv
   written outside the scratch dir; setuid bits ignored on every mount), and **hidden**: homes
   (~/.ssh), /run (the user's sockets in /run/user), logs, mail, /var/lib and, when not root, every
   directory the caller owns near the top of the tree are covered by empty tmpfs, with only the
-  runtime's own directories bound back, never their siblings;
+  runtime's own directories (and agentlab's package and datasets) bound back, never their siblings;
 - **keyring**: a fresh session keyring, so the caller's keys (`keyctl @s`) are out of reach;
 - as root with a writable cgroup v2 root (or cgroup v1 memory/pids/cpu): **cgroup-memory**,
   **cgroup-pids**, **cgroup-cpu**, a budget for the whole run: memory (memfd, SysV and tmpfs pages
@@ -264,7 +264,7 @@ def _config(scratch: str, limits: SandboxLimits, shields: _isolation.Isolation, 
             "host_mount_namespace": _isolation.host_mount_namespace(),
             "drop_uid": run.uid,
             "userns": shields.userns,
-            "runtime": _isolation.runtime_paths(),
+            "runtime": _isolation.shared_paths() if shields.mountns else _isolation.runtime_paths(),
             "hide": _isolation.hidden_paths() if shields.mountns else [],
             "cgroups": [] if run.cgroup is None else run.cgroup.procs_files(),
             "rlimits": rlimits(limits),
