@@ -37,6 +37,7 @@ from agentlab.errors import AgentlabError, ConfigError, ModelUnavailable
 from agentlab.jsonmode import json_messages, parse_step, response_format
 from agentlab.latency import Latency
 from agentlab.offline import MODEL_NAME, endpoint
+from agentlab.offline_transport import BASE_URL, OfflineTransport
 from agentlab.policy import PolicyConfig
 from agentlab.transport import BoundedTransport, parse_retry_after, retry_delay, should_retry
 from agentlab.wire import Message, ModelReply, cap_arguments, empty_reply, parse_reply
@@ -112,7 +113,11 @@ class ModelConfig:
 def _client(config: ModelConfig, pid: int) -> openai.OpenAI:
     """One SDK client per config per process (clients hold connection pools; they do not pickle).
 
-    The SDK's own retries are off: `ChatModel` retries itself, so it can say what happened."""
+    The SDK's own retries are off: `ChatModel` retries itself, so it can say what happened. The offline
+    model, unless it records or replays a cassette, is answered in-process (`agentlab.offline_transport`)."""
+    if config.offline and not config.cassette:
+        in_process = httpx2.Client(transport=OfflineTransport(config.offline, config.timeout), timeout=config.timeout)
+        return openai.OpenAI(api_key="offline", base_url=BASE_URL, max_retries=0, http_client=in_process)
     base_url = endpoint(config.offline) if config.offline else config.base_url
     if base_url is None:
         raise ConfigError("no model endpoint: set base_url (or AGENTLAB_BASE_URL) or use offline_model()")

@@ -20,7 +20,7 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(["plan", "rounds"], 0),
     # 1 models, tools and their data
     **dict.fromkeys(["tools", "models", "offline", "policy", "skills", "cassette", "scripted", "jsonmode"], 1),
-    **dict.fromkeys(["transport", "retrieval", "data", "cluster"], 1),
+    **dict.fromkeys(["transport", "offline_transport", "retrieval", "data", "cluster"], 1),
     # 2 tool calls as RPC, and the services they reach
     **dict.fromkeys(["rpc", "guarded", "services"], 2),
     # 3 the loop, and the executors that run it on a worker
