@@ -17,6 +17,7 @@ from agentlab.memory.workloads import agent_outcome
 from agentlab.models import offline_model
 from agentlab.retrieval import Document, Index, search_tool
 from agentlab.scripted import ScriptedModel, calls, final
+from agentlab.supervisor import Supervisor
 from agentlab.testing import FakeClock
 from agentlab.wire import ModelReply
 
@@ -121,3 +122,18 @@ def test_agents_on_several_workers_never_exceed_one_token_budget(client: Client,
     reasons = [r["stop_reason"] for r in results]
     assert "budget" in reasons and set(reasons) <= {"answer", "budget", "max_turns"}
     assert spent.refused >= reasons.count("budget")
+
+
+@pytest.mark.slow
+def test_a_supervised_fan_out_that_exhausts_its_budget_ends_with_budget(client: Client, tmp_path: Path) -> None:
+    board = Blackboard.open(client, "run", server=f"budget-{uuid.uuid4().hex[:8]}", path=str(tmp_path / "m.sqlite"))
+    shared = SharedBudget(board.server, Budget("supervised", tokens=700, completion_allowance=64))
+    try:
+        result = Supervisor(client, BudgetedModel(offline_model(), shared)).run(
+            "What were the root causes of INC-2108 and INC-2181?"
+        )
+        spent = shared.spend()
+    finally:
+        board.server.stop(client)
+    assert result.stop_reason == "budget" and "budget" in result.answer
+    assert spent.tokens <= 700 and spent.reserved_tokens == 0

@@ -27,7 +27,7 @@ import time
 import uuid
 from typing import Any
 
-from distributed import Client, Variable, get_client
+from distributed import Client, Variable, Worker, get_client
 from distributed.actor import Actor
 
 from agentlab.errors import AgentlabError, MemoryUnavailable
@@ -62,6 +62,19 @@ class MemoryServer:
 
 # Failures that mean "the server's process is gone or going", never an answer from the server itself.
 _LOST = (RuntimeError, OSError, KeyError, TimeoutError)
+
+
+def _here() -> tuple[Client, Worker | None]:
+    """A client, and the worker of this process if any — also in threads Dask did not start for a task
+    (a lane's thread pool), where `get_client()` finds none."""
+    try:
+        return get_client(), None
+    except ValueError:
+        workers = [w for w in list(Worker._instances) if w.status.name == "running"]
+        if not workers:
+            raise MemoryUnavailable("no Dask client or worker in this process to reach the memory server") from None
+        return workers[0]._get_client(), workers[0]
+
 
 _PROXIES: dict[str, Any] = {}  # this process's proxy per server name: (key, Actor | MemoryServer)
 _PROXY_LOCK = threading.Lock()
@@ -117,21 +130,20 @@ class ServerHandle:
         value: dict[str, Any] = Variable(self.variable, client=client).get(timeout=30)
         return value
 
-    def _restart(self, client: Client, failed_key: str | None) -> tuple[str, Any]:
+    def _restart(self, client: Client, failed_key: str | None, worker: Worker | None = None) -> tuple[str, Any]:
         """Adopt a newer server if another handle already started one, else start one on our host."""
         current = self._published(client)
         if current is not None and current["key"] != failed_key:
-            return current["key"], Actor(MemoryServer, current["address"], current["key"])
+            return current["key"], Actor(MemoryServer, current["address"], current["key"], worker=worker)
         key = f"{self.variable}-{uuid.uuid4().hex[:8]}"
         future = client.submit(
             MemoryServer, self.path, actor=True, key=key, workers=[self.host], allow_other_workers=False
         )
-        actor = future.result(timeout=60)
-        address = actor._address  # type: ignore[attr-defined]  # the worker that holds the actor
+        address = future.result(timeout=60)._address  # type: ignore[attr-defined]  # where the actor lives
         Variable(self.variable, client=client).set({"key": key, "address": address, "host": self.host})
         client.publish_dataset(**{self.variable: future}, override=True)  # keeps the actor alive
         self.restarts += failed_key is not None
-        return key, actor
+        return key, Actor(MemoryServer, address, key, worker=worker)
 
     def _proxy(self) -> tuple[str, Any]:
         with _PROXY_LOCK:
@@ -139,13 +151,15 @@ class ServerHandle:
                 if self.is_local:
                     _PROXIES[self.name] = ("local", MemoryServer(self.path))
                 else:
-                    _PROXIES[self.name] = self._restart(get_client(), failed_key="")
+                    client, worker = _here()
+                    _PROXIES[self.name] = self._restart(client, failed_key="", worker=worker)
             return _PROXIES[self.name]  # type: ignore[no-any-return]
 
     def _replace(self, failed_key: str) -> None:
         with _PROXY_LOCK:
             if _PROXIES.get(self.name, ("",))[0] == failed_key:
-                _PROXIES[self.name] = self._restart(get_client(), failed_key)
+                client, worker = _here()
+                _PROXIES[self.name] = self._restart(client, failed_key, worker)
 
     def call(self, method: str, *args: Any, attempts: int = 5, **kwargs: Any) -> Any:
         """Call `method` on the server; if its process is gone, start a new one and call again.
