@@ -12,8 +12,6 @@ ROOT = Path(__file__).resolve().parents[1]
 LABS = ROOT / "labs"
 # "lab 03", "labs 01 and 03", "labs 01-03", "labs 02, 03 and 04"
 MENTION = re.compile(r"\blabs?\s+(\d\d(?:\s*(?:,|and|or|-|–|to)\s*\d\d)*)")
-ELSEWHERE = {"05": "shared memory", "06": "the interoperation protocols"}
-"""Labs that belong to their own issues: checked once they exist, named in the skip reason until then."""
 
 
 def _numbers(text: str) -> set[str]:
@@ -50,6 +48,4 @@ def test_mentions_are_read_the_way_docstrings_write_them() -> None:
 @pytest.mark.parametrize("number", sorted(MENTIONS))
 def test_every_lab_a_module_names_exists(number: str) -> None:
     found = sorted(LABS.glob(f"{number}_*.ipynb"))
-    if not found and number in ELSEWHERE:
-        pytest.skip(f"lab {number} ({ELSEWHERE[number]}) is built in its own issue and is not in labs/ yet")
     assert len(found) == 1, f"lab {number} is named by {', '.join(MENTIONS[number])} but labs/ has {found}"
