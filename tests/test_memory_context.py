@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agentlab.loop import run_agent
 from agentlab.memory import Blackboard, Entry, view
+from agentlab.memory.agent_tools import board_tools, post_finding_tool
 from agentlab.memory.context import board_view_tool, count_tokens
+from agentlab.scripted import ScriptedModel, calls, final
 from agentlab.trace import Trace
 
 
@@ -49,3 +52,17 @@ def test_the_loss_shows_in_the_trace_and_in_what_the_agent_reads(tmp_path: Path)
         board.post(entry.key, entry.value)
     text = board_view_tool(board, budget=60).fn(topic="")
     assert text.startswith("(board:") and "dropped" in text.splitlines()[0]
+
+
+def test_agents_post_and_read_findings_through_tools(tmp_path: Path) -> None:
+    board = Blackboard.local(str(tmp_path / "m.sqlite"), "run")
+    post = calls(("post_finding", '{"key": "INC-1001", "finding": "full disk on the Orion Gateway (d-1)"}'))
+    model = ScriptedModel([post, post, calls(("read_board", '{"topic": "INC-1001"}')), final("done")])
+    result = run_agent("share what you found", model=model, tools=board_tools(board, view_budget=100))
+    assert result.stop_reason == "answer"
+    assert [e.key for e in board.log()] == ["finding/INC-1001"]  # the retried post landed once
+    observations = [m["content"] for m in result.messages if m["role"] == "tool"]
+    assert observations[0].startswith("posted") and observations[1].startswith("posted")
+    assert "full disk" in observations[2] and observations[2].startswith("(board: 1 entries")
+    other = post_finding_tool(board).fn(key="INC-1001", finding="something else")
+    assert other.startswith("not posted") and "full disk" in other

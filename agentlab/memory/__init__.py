@@ -10,6 +10,7 @@ hazards of any distributed state. One module per idea:
     naive      why the naive way fails: read-modify-write on a Dask Variable loses updates
     fencing    a Dask Lock held by two holders after a pause, and the fencing token that refuses one
     context    a bounded view of the board for each agent: a token budget and a stated trimming rule
+    agent_tools  read_board and post_finding: the board as tools agents on any worker call
     budget     cluster-wide budgets (tokens, cost, requests/minute): the pure admit decision
     ledger     the budgets' spend and reservations, beside the board
     budgeted   SharedBudget and BudgetedModel: a model that stops the run with "budget" when it runs out
@@ -19,6 +20,7 @@ hazards of any distributed state. One module per idea:
 journal modules; nothing below it imports it.
 """
 
+from agentlab.memory.agent_tools import board_tools
 from agentlab.memory.board import Blackboard, replay
 from agentlab.memory.budget import Budget, Spend
 from agentlab.memory.budgeted import BudgetedModel, SharedBudget
@@ -43,6 +45,7 @@ __all__ = [
     "Spend",
     "StaleRead",
     "WriteResult",
+    "board_tools",
     "board_view_tool",
     "embedder_from_env",
     "replay",

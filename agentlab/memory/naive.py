@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from distributed import Client, Variable
@@ -54,7 +55,7 @@ def _add_with_variable(name: str, times: int, pause: float) -> int:
     return times
 
 
-def _plus_one_after(pause: float) -> object:
+def _plus_one_after(pause: float) -> Callable[[int | None], int]:
     def plus_one(n: int | None) -> int:
         time.sleep(pause)
         return (n or 0) + 1
@@ -65,7 +66,7 @@ def _plus_one_after(pause: float) -> object:
 def _add_with_board(board: Blackboard, key: str, task: int, times: int, pause: float) -> int:
     for i in range(times):
         # the write id names this increment, so a task Dask runs twice does not count twice
-        result = board.update(key, _plus_one_after(pause), write_id=f"{key}/{task}/{i}", attempts=10_000)  # type: ignore[arg-type]
+        result = board.update(key, _plus_one_after(pause), write_id=f"{key}/{task}/{i}", attempts=10_000)
         if not result.ok:
             raise RuntimeError(f"increment {task}/{i} never landed: {result.reason}")
     return times
