@@ -56,7 +56,8 @@ class OfflineTransport(httpx2.BaseTransport):
         if latency > self.timeout:
             time.sleep(self.timeout)
             raise httpx2.ReadTimeout(f"no reply within {self.timeout:g} s", request=request)
-        time.sleep(latency)
+        if latency > 0:
+            time.sleep(latency)
         return _json(200, reply)
 
 

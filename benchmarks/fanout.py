@@ -29,11 +29,13 @@ from agentlab.data import kb_questions
 from agentlab.dispatch import FuturesDispatcher, LaneDispatcher
 from agentlab.executor import AgentRunner, SleepRunner
 from agentlab.fanout import FanOutPolicy, run_round
+from agentlab.identity import identify
 from agentlab.latency import Latency
 from agentlab.models import offline_model
 from agentlab.plan import Plan, SubTask
 from agentlab.scenarios import analyst_questions, research_assistant, summarize
 from agentlab.seedplan import seed_plan
+from agentlab.steps import Work
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
@@ -59,28 +61,33 @@ def plans() -> dict[str, tuple[Plan, Any]]:
     }
 
 
-def fan_out(client: Client, plan: Plan, runner: Any, dispatcher: Any) -> dict[str, Any]:
+def fan_out(plan: Plan, dispatcher: Any) -> dict[str, Any]:
     fresh = Plan(plan.tasks)  # states start over each run
-    results = run_round(client, fresh, runner, FanOutPolicy(), f"bench-{time.time()}", dispatcher=dispatcher)
+    results = run_round(dispatcher, fresh, FanOutPolicy(), f"bench-{time.time()}")
     assert all(r.ok for r in results.values()), [r.error for r in results.values() if not r.ok][:3]
     return results
 
 
+def work(run_id: str, task: SubTask) -> Work:
+    return Work(run_id, task, identify(run_id, task))
+
+
 def newcomer(client: Client, plan: Plan, runner: Any) -> list[Any]:
     """What a newcomer writes: one future per sub-task, then gather them all."""
-    futures = [client.submit(runner, task, pure=False) for task in plan.tasks]
+    run_id = f"naive-{time.time()}"
+    futures = [client.submit(runner, work(run_id, task), pure=False) for task in plan.tasks]
     return list(client.gather(futures))
 
 
 def one_loop(plan: Plan, runner: Any) -> float:
     """The critical path of independent agent loops: one loop's own latency, alone on the machine."""
-    return statistics.median(runner(task).duration for task in plan.tasks[:10])
+    return statistics.median(runner(work("one", task)).duration for task in plan.tasks[:10])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--skip-slow", action="store_true", help="skip the minutes-long naive runs of (b), (c)")
+    parser.add_argument("--skip-slow", action="store_true", help="skip the slow naive and futures runs of (b), (c)")
     args = parser.parse_args()
     table: dict[str, dict[str, float]] = {}
     workloads = plans()
@@ -99,11 +106,14 @@ def main() -> None:
         for name, (plan, runner) in workloads.items():
             row = table.setdefault(name, {})
             if name == "seed8":
-                row["sequential"], _ = timed(lambda r=runner, p=plan: [r(t) for t in p.tasks], 1)
-            futures = FuturesDispatcher(client, runner)
-            row["futures"], _ = timed(lambda p=plan, r=runner, d=futures: fan_out(client, p, r, d), args.repeats)
+                row["sequential"], _ = timed(lambda r=runner, p=plan: [r(work("seq", t)) for t in p.tasks], 1)
+            if name == "seed8" or not args.skip_slow:
+                futures = FuturesDispatcher(client, runner)
+                row["futures"], _ = timed(lambda p=plan, d=futures: fan_out(p, d), args.repeats)
+                futures.close()
             lanes = LaneDispatcher(client, runner, threads=512)
-            row["lanes"], _ = timed(lambda p=plan, r=runner, d=lanes: fan_out(client, p, r, d), args.repeats)
+            row["lanes"], _ = timed(lambda p=plan, d=lanes: fan_out(p, d), args.repeats)
+            lanes.close()
             row["ideal"] = 0.213 if name == "seed8" else (0.2 if name == "wide1000" else one_loop(plan, runner))
         print_table(table)
         print("\nresearch assistant (offline model, lognormal steps: mean 0.4 s, sigma 0.8; user timeout 5 s):")
@@ -119,10 +129,11 @@ def print_table(table: dict[str, dict[str, float]]) -> None:
     )
     for name, row in table.items():
         seq = f"{row['sequential']:.3f}" if "sequential" in row else "-"
+        futures = f"{row['futures']:.3f}" if "futures" in row else "-"
         naive = f"{row['naive']:.3f}" if "naive" in row else "-"
         speedup = f"{row['naive'] / row['lanes']:.1f}x" if "naive" in row else "-"
         print(
-            f"{name:<11} {seq:>10} {naive:>8} {row['futures']:>8.3f} {row['lanes']:>8.3f} {row['ideal']:>7.3f} "
+            f"{name:<11} {seq:>10} {naive:>8} {futures:>8} {row['lanes']:>8.3f} {row['ideal']:>7.3f} "
             f"{row['ideal'] / row['lanes']:>11.2f} {speedup:>11}"
         )
 
