@@ -123,8 +123,8 @@ def shields(mode: str) -> tuple[str, ...]:
 def need(mode: str, *names: str) -> None:
     missing = [name for name in names if name not in shields(mode)]
     if missing:
-        why = "cgroups are used only by a root caller" if all(m.startswith("cgroup-") for m in missing) else ""
-        pytest.skip(f"a {mode} caller gets no {', '.join(missing)} on this machine {why}".strip())
+        why = ": cgroups are used only by a root caller" if all(m.startswith("cgroup-") for m in missing) else ""
+        pytest.skip(f"a {mode} caller gets no {', '.join(missing)} on this machine{why}")
 
 
 # --- the caller's session keyring ---------------------------------------------------------------------
