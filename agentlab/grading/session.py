@@ -139,8 +139,13 @@ class Session:
             for pid in _tree(self._mine()):
                 path = f"/proc/{pid}/cwd/{SOCKET_NAME}"
                 with contextlib.suppress(OSError):
-                    self._calls = self._open(path)
-                    self._lifeline = self._open(path)
+                    calls = self._open(path)
+                    try:
+                        self._lifeline = self._open(path)
+                    except OSError:
+                        calls.close()
+                        raise
+                    self._calls = calls
                     break
             if self._calls is None:
                 if not self._thread.is_alive() or time.monotonic() > deadline:
