@@ -190,7 +190,7 @@ class LaneDispatcher:
     """Batches of sub-tasks sent straight to one actor lane per worker (see the module docstring)."""
 
     def __init__(
-        self, client: Client, runner: Runner, calls_per_lane: int = 16, threads: int = 256, eager: int = 64
+        self, client: Client, runner: Runner, calls_per_lane: int = 16, threads: int = 256, eager: int = 2048
     ) -> None:
         check_runner(runner)
         self.client, self.runner, self.calls_per_lane, self.threads = client, runner, calls_per_lane, threads
@@ -237,8 +237,10 @@ class LaneDispatcher:
         """Send what is pending: at most `calls_per_lane` calls per lane, spread round-robin.
 
         A round flushes when it has dispatched what is ready; `submit` also flushes early, once as many
-        sub-tasks wait as are already in flight (`eager` at first), so batch sizes grow geometrically: the
-        first sub-tasks of a 100,000-wide round start at once, and the whole round takes O(log N) flushes."""
+        sub-tasks wait as are already in flight (`eager` at first), so flush sizes grow geometrically: the
+        first 2,048 sub-tasks of a 100,000-wide round start while the rest are prepared, and the round
+        takes O(log N) flushes. (Each flush is up to `calls_per_lane` calls per lane, and each call in
+        flight holds a connection: eager flushes of a few sub-tasks each cost more than they save.)"""
         if not self.pending:
             return
         if not self.lanes:

@@ -9,8 +9,9 @@ round is that wait, at any width. For every width one run prints, side by side:
     lanes      agentlab's round (`run_round`) through `LaneDispatcher` on a local cluster (2 workers)
     ratio      lanes / asyncio: the price of distributing the work (the targets: 1k ≤ 1.25, 10k ≤ 1.5, 100k ≤ 2.5)
     µs/task    (lanes - ideal) / width: the overhead each sub-task pays; it should stay flat as width grows
-    round µs   the round's own bookkeeping per sub-task, measured in-process with `InlineDispatcher` (no cluster)
-    peak MiB   the client's peak traced memory during that in-process round (tracemalloc), and KiB per sub-task
+    async µs   (asyncio - ideal) / width: the same for the in-process limit
+    round µs   the round's own bookkeeping per sub-task: CPU of an in-process round (`InlineDispatcher`, no cluster)
+    peak MiB   peak traced memory (tracemalloc) of that in-process round, plan included, and KiB per sub-task
 
 Times are medians of `--repeats` runs (one run for 100k); the machine is shared, so read the ratios.
 """
@@ -61,19 +62,21 @@ def lanes_round(dispatcher: LaneDispatcher, width: int) -> None:
     assert len(results) == width and all(r.ok for r in results.values())
 
 
-def inline_round(width: int, seconds: float) -> tuple[float, int]:
-    """The round's bookkeeping alone: wall seconds of an in-process round on a fake clock, and its peak bytes."""
+def inline_round(width: int, seconds: float, traced: bool = False) -> tuple[float, int]:
+    """The round's bookkeeping alone: CPU seconds of an in-process round on a fake clock, and (traced) its
+    peak bytes, the plan included (tracing slows it down, so the time comes from an untraced run)."""
+    gc.collect()
+    if traced:
+        tracemalloc.start()
     plan = wide_plan(width)
     dispatcher = InlineDispatcher(SleepRunner(default=seconds))
-    gc.collect()
-    tracemalloc.start()
-    start = time.perf_counter()
+    start = time.process_time()
     results = run_round(dispatcher, plan, FanOutPolicy(), "scale", clock=dispatcher.clock)
-    wall = time.perf_counter() - start
-    peak = tracemalloc.get_traced_memory()[1]
+    cpu = time.process_time() - start
+    peak = tracemalloc.get_traced_memory()[1] if traced else 0
     tracemalloc.stop()
     assert len(results) == width
-    return wall, peak
+    return cpu, peak
 
 
 def main() -> None:
@@ -90,7 +93,8 @@ def main() -> None:
             repeats = args.repeats if width <= 10_000 else 1
             limit = median_wall(lambda w=width: asyncio_limit(w, args.seconds), repeats)
             lanes = median_wall(lambda w=width: lanes_round(dispatcher, w), repeats)
-            bookkeeping, peak = inline_round(width, args.seconds)
+            bookkeeping, _ = inline_round(width, args.seconds)
+            _, peak = inline_round(width, args.seconds, traced=True)
             rows.append((width, args.seconds, limit, lanes, bookkeeping, peak))
             print_row(*rows[-1], header=len(rows) == 1)
         dispatcher.close()
