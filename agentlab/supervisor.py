@@ -333,7 +333,9 @@ class _RunState:
         """How a run the reduce step ended stands: an answer needs text and at least one sub-task's result."""
         if not any(r.ok for r in self.by_origin.values()):
             why = "; ".join(f"{r.id}: {r.state} ({r.error})" for r in self.latest()) or "nothing ran"
-            return "no_answer", f"No sub-task produced a result ({why}).", None
+            # executors that all stopped on a spent budget: the run ran out of budget, say so
+            spent = self.by_origin and all((r.error or "").startswith("budget") for r in self.by_origin.values())
+            return "budget" if spent else "no_answer", f"No sub-task produced a result ({why}).", None
         if not answer.strip():
             return "no_answer", "The reduce step ended without an answer.", None
         return "answer", answer, None

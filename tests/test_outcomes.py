@@ -18,7 +18,7 @@ from agentlab.loop import run_agent
 from agentlab.models import offline_model
 from agentlab.rounds import FanOutPolicy
 from agentlab.scripted import ScriptedModel, calls, final
-from agentlab.steps import STOP_REASONS
+from agentlab.steps import STOP_REASONS, SubTaskResult, Work
 from agentlab.supervisor import FanOutResult, Supervisor
 from agentlab.testing import InlineDispatcher
 from agentlab.wire import Message, ModelReply
@@ -179,3 +179,16 @@ def test_the_scripted_model_is_strict() -> None:
     with pytest.raises(ScriptError, match="no script matches"):
         model.complete([{"role": "user", "content": "INC-2?"}], [])
     assert ScriptedModel({"a": [final("x"), final("y")]}).unconsumed() == [("a", 0), ("a", 1)]
+
+
+class SpentRunner(SleepRunner):
+    """Every executor stops because the shared budget ran out (what `AgentRunner` reports then)."""
+
+    def outcome(self, work: Work, start: float, worker: str) -> SubTaskResult:
+        return work.result("failed", "", "budget: the run's 1,000 tokens are spent", worker=worker, start=start)
+
+
+def test_budget_when_every_executor_ran_out_of_it() -> None:
+    model = ScriptedModel([calls(("make_plan", PLAN_AB)), calls(("finish", FINISH))])
+    result = _supervise(model, SpentRunner(), max_rounds=1)
+    assert result.stop_reason == "budget" and "1,000 tokens" in result.answer
