@@ -184,8 +184,9 @@ def test_the_scripted_model_is_strict() -> None:
 class SpentRunner(SleepRunner):
     """Every executor stops because the shared budget ran out (what `AgentRunner` reports then)."""
 
-    def outcome(self, work: Work, start: float, worker: str) -> SubTaskResult:
-        return work.result("failed", "", "budget: the run's 1,000 tokens are spent", worker=worker, start=start)
+    def outcome(self, work: Work, start: float, worker: str, end: float | None = None) -> SubTaskResult:
+        why = "budget: the run's 1,000 tokens are spent"
+        return work.result("failed", "", why, worker=worker, start=start, end=end or start)
 
 
 def test_budget_when_every_executor_ran_out_of_it() -> None:
