@@ -4,7 +4,9 @@ Every model â€” OpenAI, vLLM, Ollama, llama.cpp, or agentlab's offline policy â€
 the real `openai` SDK sends `messages` and `tools` to an OpenAI-compatible endpoint and gets back tool
 calls or a final answer. A `ChatModel` holds only a frozen `ModelConfig`, so it pickles to Dask workers;
 each process builds (and caches) its own SDK client from the config. The offline model's config names
-a `PolicyConfig` instead of a URL, and each process starts its own loopback endpoint for it.
+a `PolicyConfig` instead of a URL: each process answers it in-process, under the same SDK path
+(`agentlab.offline_transport`), or at its own loopback endpoint (`agentlab.offline`) when a cassette
+records it.
 
     offline_model(q=0.7)                         the default: no network, no key
     from_env()                                   AGENTLAB_BASE_URL / AGENTLAB_MODEL / AGENTLAB_API_KEY
