@@ -23,10 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from agentlab.steps import SubTaskResult
 from agentlab.identity import canonical, step_key
 from agentlab.journal import Step, completed, decode_result, encode_result
 from agentlab.journal_sqlite import SqliteJournal
+from agentlab.steps import SubTaskResult
 
 RUN = "bench"
 

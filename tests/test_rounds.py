@@ -143,7 +143,8 @@ def test_bad_policies_are_usage_errors(kwargs: dict[str, Any]) -> None:
 
 
 def test_a_whole_supervised_run_in_process_on_the_fake_clock() -> None:
-    plan = '{"subtasks": [{"id": "a", "goal": "x"}, {"id": "b", "goal": "y"}, {"id": "c", "goal": "z", "deps": ["a", "b"]}]}'
+    tasks = '[{"id": "a", "goal": "x"}, {"id": "b", "goal": "y"}, {"id": "c", "goal": "z", "deps": ["a", "b"]}]'
+    plan = f'{{"subtasks": {tasks}}}'
     model = ScriptedModel([calls(("make_plan", plan)), calls(("finish", '{"answer": "done"}'))])
     inline = InlineDispatcher(SleepRunner({"a": 1.0, "b": 2.0, "c": 0.5}))
     result = Supervisor(None, model, dispatch=inline, clock=inline.clock).run("goal")
