@@ -123,21 +123,26 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
 def _servers(args: argparse.Namespace) -> tuple[Any, ...]:
     from agentlab.protocols.mcp_client import McpServer  # noqa: PLC0415
 
-    return tuple(McpServer(target, approve=frozenset(args.approve)) for target in args.mcp)
+    return tuple(McpServer(target, approve=frozenset(getattr(args, "approve", []))) for target in _mcp(args))
+
+
+def _mcp(args: argparse.Namespace) -> list[str]:
+    """The --mcp servers given; `agentlab demo` has no such option, so none."""
+    return list(getattr(args, "mcp", None) or [])
 
 
 def run_toolkit(args: argparse.Namespace) -> Toolkit:
     """The agents' toolkit: the built-in one, plus the MCP servers' tools under their contracts."""
-    if not args.mcp:
+    if not _mcp(args):
         return Toolkit()
     from agentlab.protocols.mcp_toolkit import McpToolkit  # noqa: PLC0415  (imports the MCP SDK)
 
-    return McpToolkit(servers=_servers(args), approve=frozenset(args.approve))
+    return McpToolkit(servers=_servers(args), approve=frozenset(getattr(args, "approve", [])))
 
 
 def run_runner(args: argparse.Namespace, model: Model) -> Runner | None:
     """The fan-out's runner when MCP servers are given (None: the supervisor's default)."""
-    return AgentRunner(model, toolkit=run_toolkit(args)) if args.mcp else None
+    return AgentRunner(model, toolkit=run_toolkit(args)) if _mcp(args) else None
 
 
 if __name__ == "__main__":
