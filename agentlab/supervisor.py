@@ -35,6 +35,7 @@ from agentlab.durable import DurableRun
 from agentlab.errors import AgentlabError, InvalidArguments, UsageError
 from agentlab.executor import AgentRunner, Runner
 from agentlab.fanout import FanOutPolicy, Observer, run_round
+from agentlab.findings import FindingsBoard, board_rows, poster
 from agentlab.journal import JournalStore
 from agentlab.models import Model
 from agentlab.plan import Plan
@@ -147,12 +148,15 @@ class Supervisor:
         dispatch: DispatchChoice = "lanes",
         journal: JournalStore | None = None,
         clock: Callable[[], float] = time.time,
+        board: FindingsBoard | None = None,
     ) -> None:
         """`dispatch`: "lanes" (batched actor lanes, for many I/O-bound steps), "futures" (one Dask future
         per sub-task, each visible in the dashboard), or a function runner → dispatcher (such as
         `agentlab.testing.InlineDispatcher`, which needs no cluster: then `client` may be None).
         `journal`: where runs are recorded; running a run id again resumes it (`agentlab.durable`).
-        `clock`: the time the rounds decide by (a fake clock in tests)."""
+        `clock`: the time the rounds decide by (a fake clock in tests).
+        `board`: a shared findings board (`agentlab.memory.Blackboard`): each finding is posted there, and the
+        reduce step also reads what others posted (`agentlab.findings`)."""
         if not callable(dispatch) and dispatch not in ("lanes", "futures"):
             raise UsageError(f"dispatch must be 'lanes', 'futures' or a function, not {dispatch!r}")
         if client is None and not callable(dispatch):
@@ -163,6 +167,7 @@ class Supervisor:
         self.observers = list(observers)
         self.journal = journal
         self.clock = clock
+        self.board = board
 
     def _observe(self, event: str, task: SubTask, info: dict[str, Any]) -> None:
         for observer in self.observers:
@@ -216,7 +221,11 @@ class Supervisor:
         """The reduce step over the latest result of every planned sub-task: (reason, answer, None) to
         stop, or (None, "", the next round's plan)."""
         # in a fixed order, so a resumed run asks the reduce step the very same question (and replays it)
-        rows = [(r.id, r.role, r.state, state.goals.get(r.id, ""), r.value or r.error or "") for r in state.latest()]
+        rows: list[tuple[str, str, str, str, str]] = [
+            (r.id, r.role, r.state, state.goals.get(r.id, ""), r.value or r.error or "") for r in state.latest()
+        ]
+        if self.board is not None:
+            rows += board_rows(self.board, log.run_id)
         prompt = reduce_prompt(goal, round_no, self.policy.max_rounds, findings_block(rows))
         reply = self._step(trace, log, "reduce", f"r{round_no}/reduce", prompt, [FINISH_TOOL, REPLAN_TOOL])
         for call in reply.tool_calls:
@@ -274,11 +283,16 @@ class Supervisor:
                 state.origins[task.id] = task.origin
                 self._observe("planned", task, {"round": round_no})
             record = log.recorder()
+            post = poster(self.board, run_id) if self.board is not None else None
 
-            def observe(event: str, task: SubTask, info: dict[str, Any], record: Observer = record) -> None:
+            def observe(
+                event: str, task: SubTask, info: dict[str, Any], record: Observer = record, post: Observer | None = post
+            ) -> None:
                 if event == "planned":  # a fresh re-plan made inside the round
                     state.origins[task.id] = task.origin
                 record(event, task, info)
+                if post is not None:
+                    post(event, task, info)
                 self._observe(event, task, info)
 
             results = run_round(

@@ -29,7 +29,7 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(["journal", "journal_sqlite"], 4),
     # 5 orchestration: rounds on a cluster, the supervisor, durable runs, what shows them
     **dict.fromkeys(["dispatch", "fanout", "durable", "supervisor", "seedplan", "effects", "scenarios"], 5),
-    **dict.fromkeys(["widgets", "dagview"], 5),
+    **dict.fromkeys(["widgets", "dagview", "findings"], 5),
     # 6 shared memory and protocols, built on all of the above
     **dict.fromkeys(["memory", "protocols"], 6),
     # 7 what users run: test doubles, grading, the command line
