@@ -18,22 +18,14 @@ from typing import Any
 import ipywidgets
 
 from agentlab.analysis import critical_path
+from agentlab.dagview import COLOURS
 from agentlab.errors import ConfigError
 from agentlab.plan import SubTask
 from agentlab.supervisor import FanOutResult
 
 __all__ = ["LiveProgress", "critical_ids", "gantt"]
 
-_COLOURS = {
-    "running": "#1f77b4",
-    "done": "#2ca02c",
-    "failed": "#d62728",
-    "timeout": "#ff7f0e",
-    "cancelled": "#7f7f7f",
-    "blocked": "#7f7f7f",
-    "planned": "#bbbbbb",
-    "ready": "#bbbbbb",
-}
+_COLOURS = {**COLOURS, "planned": "#bbbbbb", "ready": "#bbbbbb"}  # the DAG view's palette
 _FINISHED = ("done", "failed", "timeout", "cancelled", "blocked")
 
 

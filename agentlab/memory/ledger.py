@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
 from agentlab.memory.budget import WINDOW_S, Admission, Budget, Spend, admit, step_cost
+from agentlab.memory.tables import Tables
 
 __all__ = ["LedgerStore"]
 
@@ -37,23 +35,10 @@ class LedgerStore:
     """Budgets' spend and in-flight reservations on one SQLite connection."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
+        self.tables = Tables(db, _SCHEMA)
         self.db = db
-        self._lock = threading.Lock()
-        with self._transaction():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+        self._transaction = self.tables.transaction
+        self._lock = self.tables.lock
 
     def _spend(self, name: str) -> Spend:
         self.db.execute("INSERT OR IGNORE INTO budget_ledger (name) VALUES (?)", (name,))

@@ -25,15 +25,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from agentlab.journal import check_payload
 from agentlab.journal_sqlite import default_path
+from agentlab.memory.tables import Tables
 from agentlab.memory.values import Entry, Fence, WriteResult
 
 __all__ = ["BoardStore", "open_db"]
@@ -74,24 +72,10 @@ class BoardStore:
     """The board tables of one SQLite connection; every method is one short transaction."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
+        self.tables = Tables(db, _SCHEMA)
         self.db = db
-        self._lock = threading.Lock()
-        with self._transaction():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: the database's write lock, held from the first read to the commit."""
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+        self._transaction = self.tables.transaction
+        self._lock = self.tables.lock
 
     def _current(self, board: str, key: str) -> Entry | None:
         row = self.db.execute(
