@@ -12,23 +12,35 @@ close a fan-out's wall time comes to its critical path, and two costs stand in t
 dashboard, and Dask re-runs it elsewhere if its worker dies. It is right for a handful of slow steps.
 
 `LaneDispatcher` is agentlab's way for many I/O-bound steps. Each worker holds one *lane*, a Dask actor
-that keeps the runner (sent once, not per sub-task). The client calls the lane directly
-(`direct_to_workers`: no scheduler hop, no batching delay); a call carries a *batch* of sub-tasks and
-the lane runs them concurrently on the worker's event loop — awaiting an async runner (`arun`), or in a
-lane thread pool for blocking runners. Ready sub-tasks are split into at most `calls_per_lane` calls
-per lane, so a small fan-out sends one call per sub-task (results stream back one by one) and a huge
-one sends a few big batches (a batch answers when its slowest member does: the price of throughput).
+that keeps the runner (sent once, not per sub-task). The client calls the lane directly (no scheduler
+hop, no batching delay) with two methods:
+
+* `start(batch)` starts a batch of sub-tasks on the worker's event loop — awaiting an async runner
+  (`arun`), or in a lane thread pool for blocking runners — and answers at once;
+* `collect(wait)` is a long poll: it answers with every result finished since the last call, waiting
+  up to `wait` seconds for the first. One collecting call per lane is in flight while it holds work.
+
+So results stream back as they finish whatever the batch size: one at a time when they trickle in, in
+bulk when thousands finish together. A batch is pickled whole and sent as one bytes frame (Dask would
+serialise a list element by element). Ready sub-tasks go out in geometric flushes (`eager`, then as many
+as are in flight), each split into at most `calls_per_lane` calls per lane, so a 10,000-wide round has
+its first sub-tasks running before the last are prepared.
 
 Trade-offs, said plainly: lane work is not a Dask task, so the dashboard shows only the lanes, not the
 sub-tasks (the trace still records each one, with its worker); and Dask will not reschedule it — when a
 lane's worker dies, the dispatcher re-sends that lane's unfinished sub-tasks to the surviving lanes
 itself. Either way execution is at-least-once, which is why results are taken once per sub-task id.
+Cancelling a copy stops waiting for it; the lane still runs it to the end.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import functools
 import math
+import pickle as stdlib_pickle
 import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,8 +49,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from distributed import Client, Future
 from distributed.protocol import pickle
-from distributed.protocol.serialize import to_serialize
 
+from agentlab import quietgc
 from agentlab.errors import ClusterError
 from agentlab.steps import SubTaskResult, Work
 
@@ -136,71 +148,150 @@ class FuturesDispatcher:
             self.cancel(key)
 
 
+def pack(value: Any) -> bytes:
+    """A batch on the wire: one pickle of the whole list, sent as a single bytes frame.
+
+    Dask would serialise a list element by element (each with its own header, ~25 µs a sub-task each
+    way); one pickle of the batch costs ~5–7 µs a sub-task. Values a plain pickle cannot take (a result
+    holding a lambda) go through Dask's pickle, which falls back to cloudpickle."""
+    try:
+        return stdlib_pickle.dumps(value, protocol=5)
+    except Exception:
+        return bytes(pickle.dumps(value))
+
+
+def unpack(data: bytes) -> Any:
+    return stdlib_pickle.loads(data)
+
+
 class Lane:
-    """A Dask actor on one worker that runs batches of sub-tasks concurrently with one runner."""
+    """A Dask actor on one worker: it starts sub-tasks as they arrive, runs them concurrently with one
+    runner, and hands back the finished ones whenever the client collects them."""
 
     def __init__(self, runner: Runner, threads: int = 256) -> None:
         from distributed import get_worker  # noqa: PLC0415  (the actor is built inside a task)
 
         self.runner = runner
+        self.arun = getattr(runner, "arun", None)
         self.address = str(get_worker().address)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="agentlab-lane")
+        self.running: set[asyncio.Task[tuple[str, SubTaskResult]]] = set()
+        self.finished: list[tuple[str, SubTaskResult]] = []
+        self.news = asyncio.Event()  # set when `finished` has something
 
-    async def _one(self, work: Work, arun: Any) -> tuple[str, SubTaskResult]:
+    async def start(self, batch: bytes) -> int:
+        """Start every sub-task of a packed list of `Work`; answers at once, with how many started."""
+        works = unpack(batch)
+        if works and not self.running:
+            quietgc.hold()  # thousands of coroutines, timers and results live until they finish
+        for work in works:
+            task = asyncio.ensure_future(self._one(work))  # in this context: the runner sees its worker
+            self.running.add(task)
+            task.add_done_callback(self._done)
+        return len(works)
+
+    async def collect(self, wait: float) -> bytes:
+        """Every result finished since the last call (packed), waiting up to `wait` s for the first."""
+        if not self.finished:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.news.wait(), wait)
+        finished, self.finished = self.finished, []
+        self.news.clear()
+        return pack(finished)
+
+    def _done(self, task: asyncio.Task[tuple[str, SubTaskResult]]) -> None:
+        self.running.discard(task)
+        if not task.cancelled():
+            self.finished.append(task.result())
+            self.news.set()
+        if not self.running:
+            quietgc.release()
+
+    async def _one(self, work: Work) -> tuple[str, SubTaskResult]:
         try:
-            if arun is not None:  # an AsyncRunner waits without a thread
-                value = await arun(work)
+            if self.arun is not None:  # an AsyncRunner waits without a thread
+                value = await self.arun(work)
             else:
-                loop = asyncio.get_running_loop()
-                value = await loop.run_in_executor(self.pool, self.runner, work)
+                call = functools.partial(contextvars.copy_context().run, self.runner, work)
+                value = await asyncio.get_running_loop().run_in_executor(self.pool, call)
             result = _as_result(work, value)
-        except Exception as exc:  # a crash is this sub-task's failure, not the batch's
+        except Exception as exc:  # a crash is this sub-task's failure, not the lane's
             result = failed(work, f"{type(exc).__name__}: {exc}")
         if not result.worker or result.worker.startswith("pid:"):
             result = replace(result, worker=self.address)
         return work.flight, result
 
-    async def run_batch(self, batch: list[Work]) -> list[tuple[str, SubTaskResult]]:
-        arun = getattr(self.runner, "arun", None)
-        return list(await asyncio.gather(*(self._one(w, arun) for w in batch)))
-
-
-async def _forward(client: Client, lane: _LaneHandle, batch: list[Work], outbox: queue.Queue[Any]) -> None:
-    """On the client's event loop: call one lane directly (client → worker, no scheduler hop) and hand
-    its outcome to the supervisor thread."""
-    try:
-        reply = await client.rpc(lane.address).actor_execute(
-            function="run_batch", actor=lane.key, args=[to_serialize(batch)], kwargs={}
-        )
-        if reply.get("status") != "OK":
-            raise ClusterError(f"the lane on {lane.address} failed: {reply.get('exception')!r}")
-        outbox.put((lane.number, batch, reply["result"], None))
-    except Exception as exc:  # the lane's worker died, or the call could not be delivered
-        outbox.put((lane.number, batch, None, exc))
-
 
 class _LaneHandle:
-    """A lane as the client knows it: where it lives, its actor key, and its future (which keeps it alive)."""
+    """A lane as the client knows it: where it lives, its actor key, its future (which keeps it alive),
+    and the sub-tasks it holds (`works`, kept by the supervisor's thread to re-send if the lane is lost).
+    `sent` and `collector` belong to the client's event loop: how many sub-tasks wait to be collected, and
+    the task collecting them (None when nothing is left to collect)."""
 
     def __init__(self, number: int, future: Future[Any], address: str) -> None:
         self.number, self.future, self.address, self.key = number, future, address, future.key
+        self.works: dict[str, Work] = {}
+        self.sent = 0
+        self.collector: asyncio.Future[None] | None = None
+        self.closed = False
+
+
+async def _call(client: Client, lane: _LaneHandle, function: str, argument: Any) -> Any:
+    """Call one of the lane's methods directly (client → worker, no scheduler hop)."""
+    reply = await client.rpc(lane.address).actor_execute(function=function, actor=lane.key, args=[argument], kwargs={})
+    if reply.get("status") != "OK":
+        raise ClusterError(f"the lane on {lane.address} failed: {reply.get('exception')!r}")
+    return reply["result"]
+
+
+async def _send(client: Client, lane: _LaneHandle, batch: list[Work], outbox: queue.Queue[Any], wait: float) -> None:
+    """On the client's event loop: start a batch on a lane, then make sure someone collects from it."""
+    lane.sent += len(batch)
+    try:
+        await _call(client, lane, "start", pack(batch))
+    except Exception as exc:  # the lane's worker died, or the call could not be delivered
+        outbox.put((lane.number, None, exc))
+        return
+    if lane.collector is None:
+        lane.collector = asyncio.ensure_future(_collect(client, lane, outbox, wait))
+
+
+async def _collect(client: Client, lane: _LaneHandle, outbox: queue.Queue[Any], wait: float) -> None:
+    """On the client's event loop: collect a lane's results as they finish (a long poll), until it holds
+    nothing more; each reply carries everything finished since the one before."""
+    try:
+        while lane.sent > 0 and not lane.closed:
+            results = unpack(await _call(client, lane, "collect", wait))
+            if results:
+                lane.sent -= len(results)
+                outbox.put((lane.number, results, None))
+    except Exception as exc:
+        outbox.put((lane.number, None, exc))
+    finally:
+        lane.collector = None
 
 
 class LaneDispatcher:
-    """Batches of sub-tasks sent straight to one actor lane per worker (see the module docstring)."""
+    """Sub-tasks sent straight to one actor lane per worker, results collected as they finish (see the
+    module docstring)."""
 
     def __init__(
-        self, client: Client, runner: Runner, calls_per_lane: int = 16, threads: int = 256, eager: int = 2048
+        self,
+        client: Client,
+        runner: Runner,
+        calls_per_lane: int = 4,
+        threads: int = 256,
+        eager: int = 256,
+        wait: float = 0.5,
     ) -> None:
         check_runner(runner)
         self.client, self.runner, self.calls_per_lane, self.threads = client, runner, calls_per_lane, threads
-        self.eager = eager
+        self.eager, self.wait = eager, wait
         self.lanes: dict[int, _LaneHandle] = {}
         self._next_lane = 0
         self.pending: dict[str, Work] = {}
         self.outbox: queue.Queue[Any] = queue.Queue()
-        self.in_flight: dict[str, Work] = {}
-        self.cancelled: set[str] = set()
+        self.in_flight: dict[str, _LaneHandle] = {}  # flight key → the lane that holds it
         self._open_lanes()
 
     def _open_lanes(self, attempts: int = 20) -> None:
@@ -238,23 +329,24 @@ class LaneDispatcher:
 
         A round flushes when it has dispatched what is ready; `submit` also flushes early, once as many
         sub-tasks wait as are already in flight (`eager` at first), so flush sizes grow geometrically: the
-        first 2,048 sub-tasks of a 100,000-wide round start while the rest are prepared, and the round
-        takes O(log N) flushes. (Each flush is up to `calls_per_lane` calls per lane, and each call in
-        flight holds a connection: eager flushes of a few sub-tasks each cost more than they save.)"""
+        first 256 sub-tasks of a 100,000-wide round start while the rest are prepared, and the round
+        takes O(log N) flushes. Results do not wait for their batch: the lane hands back whatever has
+        finished each time it is collected."""
         if not self.pending:
             return
         if not self.lanes:
             self._open_lanes()
         work, self.pending = list(self.pending.values()), {}
-        lanes = list(self.lanes)
+        lanes = list(self.lanes.values())
         calls = min(len(work), len(lanes) * self.calls_per_lane)
         size = math.ceil(len(work) / calls)
         for i in range(0, len(work), size):
             batch = work[i : i + size]
             lane = lanes[(i // size) % len(lanes)]
             for item in batch:
-                self.in_flight[item.flight] = item
-            self.client.loop.add_callback(_forward, self.client, self.lanes[lane], batch, self.outbox)  # type: ignore[union-attr]
+                lane.works[item.flight] = item
+                self.in_flight[item.flight] = lane
+            self.client.loop.add_callback(_send, self.client, lane, batch, self.outbox, self.wait)  # type: ignore[union-attr]
 
     def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]:
         if not self.in_flight:
@@ -266,29 +358,39 @@ class LaneDispatcher:
         while not self.outbox.empty():
             outcomes.append(self.outbox.get_nowait())
         done: list[tuple[str, SubTaskResult]] = []
-        for lane, batch, results, error in outcomes:
+        for number, results, error in outcomes:
             if error is not None:
-                self._lane_lost(lane, batch)
+                self._lane_lost(number)
                 continue
             for key, result in results:
-                if self.in_flight.pop(key, None) is not None and key not in self.cancelled:
+                lane = self.in_flight.pop(key, None)
+                if lane is not None:  # else cancelled, or already taken from another copy of the lane's work
+                    del lane.works[key]
                     done.append((key, result))
         self.flush()
         return done
 
-    def _lane_lost(self, lane: int, batch: list[Work]) -> None:
+    def _lane_lost(self, number: int) -> None:
         """A lane's worker died: re-send its unfinished sub-tasks to the other lanes (at-least-once)."""
-        self.lanes.pop(lane, None)
-        for work in batch:
-            if self.in_flight.pop(work.flight, None) is not None and work.flight not in self.cancelled:
-                self.pending[work.flight] = work
+        lane = self.lanes.pop(number, None)
+        if lane is None:
+            return  # already known
+        lane.closed = True
+        for key, work in lane.works.items():
+            if self.in_flight.pop(key, None) is not None:
+                self.pending[key] = work
+        lane.works.clear()
 
     def cancel(self, key: str) -> None:
-        self.cancelled.add(key)  # a running sub-task cannot be stopped; its result will not be read
+        """Stop waiting for a copy: a running sub-task cannot be stopped, and its result will not be read."""
         self.pending.pop(key, None)
-        self.in_flight.pop(key, None)
+        lane = self.in_flight.pop(key, None)
+        if lane is not None:
+            del lane.works[key]
 
     def close(self) -> None:
+        for lane in self.lanes.values():
+            lane.closed = True
         self.pending.clear()
         self.in_flight.clear()
         self.lanes.clear()  # releasing the lanes' futures lets Dask retire the actors

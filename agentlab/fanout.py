@@ -29,7 +29,6 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from distributed import Client
@@ -38,6 +37,7 @@ from agentlab.dispatch import Dispatcher, LaneDispatcher
 from agentlab.identity import identify
 from agentlab.plan import Plan
 from agentlab.prompts import findings_block
+from agentlab.quietgc import fewer_collections
 from agentlab.rounds import FanOutPolicy, TimerKind, closing_reason, on_timer, timers_for
 from agentlab.steps import SubTask, SubTaskResult, Tag, Work
 
@@ -49,12 +49,6 @@ __all__ = ["FanOutPolicy", "Observer", "fan_out", "run_round"]
 Observer = Callable[[str, SubTask, dict[str, Any]], None]
 """Called as observer(event, task, info) for planned/dispatched/hedged/done/failed/timeout/blocked/
 ignored/cancelled/replayed."""
-
-
-@dataclass
-class _Flight:
-    work: Work
-    since: float
 
 
 class _Round:
@@ -74,11 +68,12 @@ class _Round:
         self.dispatcher, self.plan, self.policy, self.run_id = dispatcher, plan, policy, run_id
         self.observe, self.earlier, self.replayed, self.clock = observe, earlier, replayed, clock
         self.results: dict[str, SubTaskResult] = {}
-        self.flights: dict[str, _Flight] = {}  # by flight key (one per copy)
+        self.flights: dict[str, Work] = {}  # by flight key (one per copy)
         self.copies: dict[str, list[str]] = {}  # sub-task id → its flight keys in flight
         self.first_seen: dict[str, float] = {}
         self.hedged: set[str] = set()
         self.timers: list[tuple[float, int, TimerKind, str]] = []
+        self.timed = bool(timers_for(policy, 0.0))  # does this policy set timers at all?
         self.seq = itertools.count()  # breaks ties between timers due at the same moment
         self.wins = 0
         self.start = clock()
@@ -97,18 +92,19 @@ class _Round:
     def dispatch(self, task: SubTask, tag: Tag = "primary") -> None:
         findings = self.findings_for(task) if task.deps else ""
         work = Work(self.run_id, task, identify(self.run_id, task), findings, tag)
+        key = work.flight
         self.dispatcher.submit(work)
-        now, key = self.clock(), work.flight
-        self.flights[key] = _Flight(work, now)
+        self.flights[key] = work
         copies = self.copies.get(task.id)
         if copies is None:
             self.copies[task.id] = [key]
         else:
             copies.append(key)
         if task.id not in self.first_seen:
-            self.first_seen[task.id] = now
-            for at, kind in timers_for(self.policy, now):
-                heapq.heappush(self.timers, (at, next(self.seq), kind, task.id))
+            now = self.first_seen[task.id] = self.clock()
+            if self.timed:
+                for at, kind in timers_for(self.policy, now):
+                    heapq.heappush(self.timers, (at, next(self.seq), kind, task.id))
         self.plan.mark(task.id, "running")
         self.observe("hedged" if tag == "hedge" else "dispatched", task, {"key": key})
 
@@ -120,21 +116,21 @@ class _Round:
 
     def drop(self, key: str, why: str) -> None:
         """Stop waiting for a copy: cancel it; whatever it still computes is never read."""
-        flight = self.flights.pop(key)
-        self.copies[flight.work.task.id].remove(key)
+        work = self.flights.pop(key)
+        self.copies[work.task.id].remove(key)
         self.dispatcher.cancel(key)
-        self.observe("ignored", flight.work.task, {"tag": flight.work.tag, "why": why})
+        self.observe("ignored", work.task, {"tag": work.tag, "why": why})
 
     def settle(self, key: str, result: SubTaskResult) -> None:
         """A copy finished: its result is the sub-task's, unless another copy already won."""
-        flight = self.flights.pop(key, None)
-        if flight is None:
+        work = self.flights.pop(key, None)
+        if work is None:
             return  # a copy we had stopped waiting for
-        task = flight.work.task
+        task = work.task
         copies = self.copies[task.id]
         copies.remove(key)
         for twin in list(copies) if copies else ():
-            self.drop(twin, f"the {flight.work.tag} copy won")  # first result wins
+            self.drop(twin, f"the {work.tag} copy won")  # first result wins
         self.launch(self.finish(task, result, result.state))
 
     def finish(self, task: SubTask, result: SubTaskResult, event: str) -> list[SubTask]:
@@ -176,9 +172,9 @@ class _Round:
     def close(self, reason: str) -> None:
         """End the round: cancel whatever is still in flight; unfinished sub-tasks are `cancelled`."""
         now = self.clock()
-        for key, flight in list(self.flights.items()):
+        for key, work in list(self.flights.items()):
             self.dispatcher.cancel(key)
-            task = flight.work.task
+            task = work.task
             if task.id not in self.results:
                 since = self.first_seen[task.id]
                 self.results[task.id] = SubTaskResult(task.id, task.role, "cancelled", "", reason, "", since, now)
@@ -231,6 +227,19 @@ def run_round(
     (even if it fails): where a journal commits a batch at once (`DurableRun.flush`).
     """
     state = _Round(dispatcher, plan, policy, run_id, observe or (lambda *_: None), earlier or {}, replayed or {}, clock)
+    with fewer_collections():  # a round's objects live until it ends: collecting them early finds nothing
+        _drive(state, dispatcher, policy, clock, settled)
+    return state.results
+
+
+def _drive(
+    state: _Round,
+    dispatcher: Dispatcher,
+    policy: FanOutPolicy,
+    clock: Callable[[], float],
+    settled: Callable[[], None] | None,
+) -> None:
+    plan = state.plan
     try:
         state.launch(list(reversed(plan.ready())))
         dispatcher.flush()
@@ -250,7 +259,6 @@ def run_round(
     finally:
         if settled is not None:
             settled()
-    return state.results
 
 
 def fan_out(

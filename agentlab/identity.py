@@ -43,8 +43,11 @@ def canonical(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
+_sha256 = hashlib.sha256
+
+
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+    return _sha256(text.encode()).hexdigest()[:24]
 
 
 def step_key(run_id: str, path: str, kind: str, arguments: Any = None) -> str:
@@ -81,11 +84,12 @@ def identify(run_id: str, task: SubTask) -> StepId:
     if type(task.round) is not int or type(task.attempt) is not int:
         return _identify_slowly(run_id, task)
     run = _text(run_id)
-    goal_role = '{"goal":' + _text(task.goal) + ',"role":' + _text(task.role) + "}"
-    work = "work-" + _digest("[" + run + "," + _text(task.origin) + ',"work",' + goal_role + "]")
-    deps = ",".join(map(_text, task.deps))
-    attempt = '{"attempt":' + str(task.attempt) + ',"deps":[' + deps + '],"round":' + str(task.round) + "}"
-    journal = "subtask-" + _digest("[" + run + "," + _text(work) + ',"subtask",' + attempt + "]")
+    role_goal = f'{{"goal":{_text(task.goal)},"role":{_text(task.role)}}}'
+    work = "work-" + _sha256(f'[{run},{_text(task.origin)},"work",{role_goal}]'.encode()).hexdigest()[:24]
+    deps = ",".join(map(_text, task.deps)) if task.deps else ""
+    attempt = f'{{"attempt":{task.attempt},"deps":[{deps}],"round":{task.round}}}'
+    # `work` is "work-" and hex digits: its JSON is itself in quotes
+    journal = "subtask-" + _sha256(f'[{run},"{work}","subtask",{attempt}]'.encode()).hexdigest()[:24]
     return StepId(run_id, task.id, work, journal)
 
 

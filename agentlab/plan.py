@@ -28,26 +28,51 @@ ROLES = ("researcher", "coder", "analyst", "critic")
 
 
 class Plan:
-    """A DAG of sub-tasks plus each one's state."""
+    """A DAG of sub-tasks plus each one's state.
+
+    The structure lives in plain dicts (a round of 100,000 sub-tasks reads and marks them at every event);
+    `graph` gives the same DAG as a networkx DiGraph, for drawing it and for `agentlab.analysis`."""
 
     def __init__(self, subtasks: Iterable[SubTask], earlier: Iterable[str] = ()) -> None:
         """`earlier`: ids finished in earlier rounds, which a sub-task may depend on (their findings exist)."""
         self.earlier = frozenset(earlier)
-        self.graph: nx.DiGraph = nx.DiGraph()
-        self._order: list[str] | None = None  # the topological order, kept until the graph changes
+        self._tasks: dict[str, SubTask] = {}
+        self._states: dict[str, SubTaskState] = {}
+        self._parents: dict[str, dict[str, None]] = {}  # in-plan dependencies, as ordered sets
+        self._children: dict[str, dict[str, None]] = {}
+        self._order: list[str] | None = None  # the topological order, kept until the DAG changes
+        self._graph: nx.DiGraph | None = None
         for task in subtasks:
-            if task.id in self.graph:
+            if task.id in self._tasks:
                 raise InvalidArguments(f"the plan has two sub-tasks with id {task.id!r}")
-            self.graph.add_node(task.id, task=task, state="pending")
-        for task in (self.task(n) for n in self.graph):
+            self._add(task)
+        for task in self._tasks.values():
             for dep in task.deps:
-                if dep in self.graph:
-                    self.graph.add_edge(dep, task.id)
+                if dep in self._tasks:
+                    self._link(dep, task.id)
                 elif dep not in self.earlier:
                     raise InvalidArguments(f"sub-task {task.id!r} depends on {dep!r}, which is not in the plan")
-        if not nx.is_directed_acyclic_graph(self.graph):
-            cycle = " -> ".join(str(a) for a, _ in nx.find_cycle(self.graph))
-            raise InvalidArguments(f"the plan has a dependency cycle: {cycle}")
+        self.order()  # finds a cycle, if there is one
+
+    def _add(self, task: SubTask) -> None:
+        self._tasks[task.id] = task
+        self._states[task.id] = "pending"
+        self._parents[task.id] = {}
+        self._children[task.id] = {}
+
+    def _link(self, parent: str, child: str) -> None:
+        self._parents[child][parent] = None
+        self._children[parent][child] = None
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The plan as a networkx DiGraph (each node carries its `task`), built when first asked for."""
+        if self._graph is None:
+            graph = nx.DiGraph()
+            graph.add_nodes_from((n, {"task": t}) for n, t in self._tasks.items())
+            graph.add_edges_from((p, c) for c, parents in self._parents.items() for p in parents)
+            self._graph = graph
+        return self._graph
 
     @classmethod
     def from_spec(
@@ -81,77 +106,104 @@ class Plan:
         return cls(tasks, earlier)
 
     def order(self) -> list[str]:
-        """Sub-task ids in plan order (dependencies first); sorted once, again only after a re-plan."""
+        """Sub-task ids in plan order, generation by generation (dependencies first, then the order they
+        were planned in); sorted once, again only after a re-plan."""
         if self._order is None:
-            self._order = list(nx.topological_sort(self.graph))
+            waiting = {n: len(p) for n, p in self._parents.items() if p}
+            generation = [n for n, p in self._parents.items() if not p]
+            order: list[str] = []
+            while generation:
+                order += generation
+                following = []
+                for node in generation:
+                    for child in self._children[node]:
+                        waiting[child] -= 1
+                        if waiting[child] == 0:
+                            following.append(child)
+                            del waiting[child]
+                generation = following
+            if waiting:
+                cycle = " -> ".join(str(a) for a, _ in nx.find_cycle(self.graph))
+                raise InvalidArguments(f"the plan has a dependency cycle: {cycle}")
+            self._order = order
         return self._order
 
     @property
     def tasks(self) -> list[SubTask]:
-        return [self.task(n) for n in self.order()]
+        tasks = self._tasks
+        return [tasks[n] for n in self.order()]
 
     def task(self, task_id: str) -> SubTask:
-        task: SubTask = self.graph.nodes[task_id]["task"]
-        return task
+        return self._tasks[task_id]
 
     def state(self, task_id: str) -> SubTaskState:
-        state: SubTaskState = self.graph.nodes[task_id]["state"]
-        return state
+        return self._states[task_id]
 
     def states(self) -> dict[str, SubTaskState]:
-        return {n: self.state(n) for n in self.order()}
+        states = self._states
+        return {n: states[n] for n in self.order()}
 
     def mark(self, task_id: str, state: SubTaskState) -> None:
-        self.graph.nodes[task_id]["state"] = state
+        if task_id not in self._states:
+            raise KeyError(task_id)
+        self._states[task_id] = state
 
     def is_ready(self, task_id: str) -> bool:
         """Pending, with every dependency done."""
-        return self.state(task_id) == "pending" and all(self.state(d) == "done" for d in self.deps_of(task_id))
+        states = self._states
+        return states[task_id] == "pending" and all(states[d] == "done" for d in self._parents[task_id])
 
     def ready(self) -> list[SubTask]:
         """Pending sub-tasks whose dependencies are all done, in plan order (a question: nothing changes)."""
-        return [task for task in self.tasks if self.is_ready(task.id)]
+        return [self._tasks[n] for n in self.order() if self.is_ready(n)]
 
     def dependents(self, task_id: str) -> list[SubTask]:
         """The sub-tasks that wait for this one, and are ready now that it is done."""
-        return [self.task(n) for n in self.graph.successors(task_id) if self.is_ready(n)]
+        return [self._tasks[n] for n in self._children[task_id] if self.is_ready(n)]
 
     def deps_of(self, task_id: str) -> list[str]:
         """Dependencies inside this plan (the ones readiness waits for)."""
-        return list(self.graph.predecessors(task_id))
+        return list(self._parents[task_id])
 
     def inputs_of(self, task_id: str) -> list[str]:
         """Whose findings the sub-task reads: its dependencies here and in earlier rounds."""
-        deps = self.task(task_id).deps
+        deps = self._tasks[task_id].deps
         if not deps:
             return []
-        return self.deps_of(task_id) + [d for d in deps if d not in self.graph]
+        return self.deps_of(task_id) + [d for d in deps if d not in self._tasks]
 
     def replace_with_fresh(self, task_id: str) -> SubTask:
         """Re-plan a timed-out sub-task as a fresh one: dependents now wait for the new id."""
-        old = self.task(task_id)
-        new = old.fresh()
-        self._order = None
-        self.graph.add_node(new.id, task=new, state="pending")
-        for dep in self.deps_of(task_id):
-            self.graph.add_edge(dep, new.id)
-        for child in list(self.graph.successors(task_id)):
-            self.graph.remove_edge(task_id, child)
-            self.graph.add_edge(new.id, child)
+        new = self._tasks[task_id].fresh()
+        self._order, self._graph = None, None
+        self._add(new)
+        for dep in self._parents[task_id]:
+            self._link(dep, new.id)
+        for child in list(self._children[task_id]):
+            del self._parents[child][task_id]
+            self._link(new.id, child)
+        self._children[task_id].clear()
         return new
 
     def block_dependents(self, task_id: str) -> list[str]:
         """Mark everything downstream of a sub-task that failed for good as blocked."""
-        blocked = [n for n in nx.descendants(self.graph, task_id) if self.state(n) not in FINISHED]
+        seen: dict[str, None] = {}
+        frontier = list(self._children[task_id])
+        while frontier:
+            node = frontier.pop()
+            if node not in seen:
+                seen[node] = None
+                frontier.extend(self._children[node])
+        blocked = [n for n in seen if self._states[n] not in FINISHED]
         for n in blocked:
-            self.mark(n, "blocked")
+            self._states[n] = "blocked"
         return blocked
 
     def finished(self) -> bool:
-        return all(self.state(n) in FINISHED for n in self.graph)
+        return all(state in FINISHED for state in self._states.values())
 
     def __len__(self) -> int:
-        return int(self.graph.number_of_nodes())
+        return len(self._tasks)
 
     def _repr_html_(self) -> str:
         rows = "".join(

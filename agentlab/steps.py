@@ -22,6 +22,7 @@ Only "answer" is a success: the CLI exits 0 for it and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ class Work:
     findings: str = ""
     tag: Tag = "primary"
 
-    @property
+    @cached_property
     def flight(self) -> str:
         """This copy's key: the Dask task key, and how a dispatcher tells copies apart."""
         return self.key.dask(self.tag)
