@@ -21,6 +21,7 @@ Left out here (lab 02, `agentlab.rpc`): timeouts, retries, idempotency keys and 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import time
@@ -38,6 +39,16 @@ from agentlab.wire import ToolCall
 __all__ = ["Observation", "Tool", "Toolbox", "tool"]
 
 
+@functools.lru_cache(maxsize=1024)
+def _parameters(arguments: type[pydantic.BaseModel]) -> dict[str, Any]:
+    """A tool's JSON schema, made once per arguments model (pydantic takes ~1 ms; every model step sends it)."""
+    parameters = arguments.model_json_schema()
+    parameters.pop("title", None)
+    for prop in parameters.get("properties", {}).values():
+        prop.pop("title", None)
+    return parameters
+
+
 @dataclass(frozen=True)
 class Tool:
     """A callable plus the schema the model sees and the validator its arguments pass through."""
@@ -48,14 +59,10 @@ class Tool:
     arguments: type[pydantic.BaseModel]
 
     def schema(self) -> dict[str, Any]:
-        """The OpenAI function-tool entry for this tool."""
-        parameters = self.arguments.model_json_schema()
-        parameters.pop("title", None)
-        for prop in parameters.get("properties", {}).values():
-            prop.pop("title", None)
+        """The OpenAI function-tool entry for this tool (its `parameters` are shared: read, do not change)."""
         return {
             "type": "function",
-            "function": {"name": self.name, "description": self.description, "parameters": parameters},
+            "function": {"name": self.name, "description": self.description, "parameters": _parameters(self.arguments)},
         }
 
     def __call__(self, **kwargs: Any) -> Any:

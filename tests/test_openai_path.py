@@ -228,3 +228,51 @@ def test_model_config_pickles_and_each_process_gets_its_own_endpoint() -> None:
     assert clone.config == model.config
     reply = clone.complete([{"role": "user", "content": "hello"}], [])
     assert reply.is_final
+
+
+class _Recorder(_Hostile):
+    """Answers like `_Hostile`, and keeps what each request carried."""
+
+    seen: list[tuple[str, str, dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        self.seen.append((self.path, self.headers.get("Authorization", ""), body))
+        status, reply = self.replies.pop(0)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+
+@pytest.mark.parametrize("calling", ["native", "json"])
+def test_requests_are_what_the_sdks_create_would_send(tiny_search: Tool, calling: str) -> None:
+    """ChatModel posts through the SDK's client without `chat.completions.create`'s transform (2 ms a
+    step); this holds it to the same bytes: the transform of every request it sends changes nothing."""
+    from openai._utils import maybe_transform  # noqa: PLC0415  (the SDK's own request transform)
+    from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming  # noqa: PLC0415
+
+    call = {"id": "c1", "type": "function", "function": {"name": "search", "arguments": '{"query": "INC-1"}'}}
+    first = {"role": "assistant", "content": None, "tool_calls": [call]}
+    if calling == "json":
+        first = {"role": "assistant", "content": json.dumps({"tool": "search", "arguments": {"query": "INC-1"}})}
+    replies = [first, {"role": "assistant", "content": "INC-1 was a full disk."}]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Recorder.seen = []
+    _Recorder.replies = [(200, json.dumps({"choices": [{"message": m, "finish_reason": "stop"}]}).encode()) for m in replies]
+    try:
+        model = _model_at(server).with_options(tool_calling=calling, seed=7, temperature=0.0)
+        result = run_agent("What caused INC-1?", model=model, tools=[tiny_search], system="Be brief.")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.stop_reason == "answer", result.error
+    assert len(_Recorder.seen) == 2
+    for path, auth, body in _Recorder.seen:
+        assert path == "/v1/chat/completions" and auth == "Bearer sk-test-123"
+        assert maybe_transform(body, CompletionCreateParamsNonStreaming) == body
+    last = _Recorder.seen[-1][2]
+    assert last["model"] == "m" and last["seed"] == 7 and len(last["messages"]) == 4
+    assert ("response_format" in last) == (calling == "json") and ("tools" in last) == (calling == "native")
