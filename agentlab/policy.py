@@ -19,6 +19,7 @@ Left out: real language understanding. Answers are extractive (the best-matching
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -117,6 +118,20 @@ def _without_entities(goal: str) -> str:
     return " ".join(t for t in content_terms(goal) if t not in ids)
 
 
+@functools.lru_cache(maxsize=4096)
+def _passage(
+    passage: str,
+) -> tuple[frozenset[str], frozenset[str], tuple[tuple[str, frozenset[str], frozenset[str]], ...]]:
+    """A passage as `_evidence` reads it: its terms, its title's terms, and each sentence with its words and
+    their stems. Made once per passage text: a thousand agents read the same few documents."""
+    title = passage.splitlines()[0] if passage.startswith("[") else ""
+    read = []
+    for sentence in sentences(passage[len(title) :]):
+        words = frozenset(tokenize(sentence))
+        read.append((sentence, words, frozenset(stem(w) for w in words)))
+    return frozenset(tokenize(passage)), frozenset(tokenize(title)), tuple(read)
+
+
 def _evidence(goal: str, passages: list[str]) -> tuple[str, str] | None:
     """The best answer sentence and its passage, among passages that mention every distinctive term.
 
@@ -128,13 +143,12 @@ def _evidence(goal: str, passages: list[str]) -> tuple[str, str] | None:
     plain |= {alias for t in plain for alias in _ALIASES.get(t, ())}
     best: tuple[float, str, str] | None = None
     for rank, passage in enumerate(passages):
-        if not must <= set(tokenize(passage)):
+        terms, title_terms, read = _passage(passage)
+        if not must <= terms:
             continue
-        title = passage.splitlines()[0] if passage.startswith("[") else ""
-        in_title = must & set(tokenize(title))
-        for sentence in sentences(passage[len(title) :]):
-            words = set(tokenize(sentence))
-            overlap = len({stem(w) for w in words} & plain)
+        in_title = must & title_terms
+        for sentence, words, stems in read:
+            overlap = len(stems & plain)
             # a sentence that only restates the document's identity (its title's terms) says little
             fresh = len((words & must) - in_title) - len(words & in_title)
             if plain and not overlap:
