@@ -22,13 +22,13 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from agentlab import rpc
 from agentlab.data import kb_index
 from agentlab.guarded import GuardedToolbox, Services
 from agentlab.identity import StepId
-from agentlab.loop import run_agent
+from agentlab.loop import RunResult, arun_agent, run_agent
 from agentlab.models import Model
 from agentlab.retrieval import search_tool
 from agentlab.steps import SubTask, SubTaskResult, Tag, Work
@@ -149,27 +149,50 @@ class AgentRunner:
     max_turns: int = 6
 
     def __call__(self, work: Work) -> SubTaskResult:
-        start, worker, task = time.time(), where(), work.task
-        goal = f"{task.goal}\n\n{work.findings}" if work.findings else task.goal
+        start, worker = time.time(), where()
         try:
-            toolbox = self.toolkit.toolbox(task.role, work.key)
-            result = run_agent(
-                goal,
-                model=self.model,
-                tools=toolbox,
-                system=ROLE_PROMPTS.get(task.role),
-                max_turns=self.max_turns,
-                run_id=f"{work.run_id}/{task.id}",
-            )
+            toolbox = self.toolkit.toolbox(work.task.role, work.key)
+            result = run_agent(**self._agent(work), tools=toolbox)
         except Exception as exc:  # a crash in one sub-task must not lose its siblings' results
             return work.result(
                 "failed", "", f"{type(exc).__name__}: {exc}", worker=worker, start=start, end=time.time()
             )
-        events = sorted([*result.trace.events, *toolbox.trace_events(result.trace.run_id)], key=lambda e: e.start)
+        return self._outcome(work, result, toolbox, worker, start)
+
+    async def arun(self, work: Work) -> SubTaskResult:
+        """The same agent, awaited on the worker's event loop (`agentlab.loop.arun_agent`): lanes use this,
+        so a thousand agents on one worker wait on their model steps without a thousand threads."""
+        start, worker = time.time(), where()
+        try:
+            toolbox = self.toolkit.toolbox(work.task.role, work.key)
+            result = await arun_agent(**self._agent(work), tools=toolbox)
+        except Exception as exc:  # a crash in one sub-task must not lose its siblings' results
+            return work.result(
+                "failed", "", f"{type(exc).__name__}: {exc}", worker=worker, start=start, end=time.time()
+            )
+        return self._outcome(work, result, toolbox, worker, start)
+
+    def _agent(self, work: Work) -> dict[str, Any]:
+        """The loop's arguments for this sub-task: its goal with the findings it reads, its role's prompt."""
+        task = work.task
+        return {
+            "goal": f"{task.goal}\n\n{work.findings}" if work.findings else task.goal,
+            "model": self.model,
+            "system": ROLE_PROMPTS.get(task.role),
+            "max_turns": self.max_turns,
+            "run_id": f"{work.run_id}/{task.id}",
+        }
+
+    def _outcome(
+        self, work: Work, result: RunResult, toolbox: GuardedToolbox, worker: str, start: float
+    ) -> SubTaskResult:
+        events = tuple(
+            sorted([*result.trace.events, *toolbox.trace_events(result.trace.run_id)], key=lambda e: e.start)
+        )
         if result.stop_reason == "answer":
-            return work.result("done", result.answer, worker=worker, start=start, end=time.time(), events=tuple(events))
+            return work.result("done", result.answer, worker=worker, start=start, end=time.time(), events=events)
         why = f"{result.stop_reason}: {result.error or result.answer}"
-        return work.result("failed", "", why, worker=worker, start=start, end=time.time(), events=tuple(events))
+        return work.result("failed", "", why, worker=worker, start=start, end=time.time(), events=events)
 
 
 @dataclass(frozen=True)

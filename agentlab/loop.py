@@ -14,13 +14,16 @@ Each step is an event in the run's trace. The loop keeps no state outside this c
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
+from agentlab.blocking import run_blocking
 from agentlab.errors import AgentlabError
 from agentlab.models import Model
 from agentlab.steps import StopReason
@@ -28,7 +31,7 @@ from agentlab.tools import Observation, Tool, Toolbox
 from agentlab.trace import Trace
 from agentlab.wire import Message, ModelReply, assistant_message, tool_message
 
-__all__ = ["RunResult", "run_agent"]
+__all__ = ["RunResult", "arun_agent", "run_agent"]
 
 
 @dataclass
@@ -52,12 +55,15 @@ class RunResult:
         return f"<p><b>{self.stop_reason}</b> after {self.turns} turn(s): {self.answer}</p>" + self.trace._repr_html_()
 
 
-def _reason(
-    model: Model, messages: list[Message], toolbox: Toolbox, trace: Trace, tool_choice: str = "auto"
-) -> ModelReply:
+Step = tuple[str, Any, str]
+"""What the loop asks of its driver: ("reason", messages, tool_choice) → a ModelReply, or ("act", reply, "")
+→ a list of Observations. An AgentlabError from the model is thrown back into the loop."""
+
+
+def _reason(messages: list[Message], trace: Trace, tool_choice: str = "auto") -> Generator[Step, Any, ModelReply]:
     start = time.time()
     try:
-        reply = model.complete(messages, toolbox.schemas(), tool_choice=tool_choice)
+        reply: ModelReply = yield ("reason", messages, tool_choice)
     except AgentlabError as exc:
         trace.add("model", "reason", start, time.time(), "error", str(exc))
         raise
@@ -66,8 +72,8 @@ def _reason(
     return reply
 
 
-def _act(toolbox: Toolbox, reply: ModelReply, trace: Trace) -> list[Observation]:
-    observations = toolbox.call_all(reply.tool_calls)
+def _act(reply: ModelReply, trace: Trace) -> Generator[Step, Any, list[Observation]]:
+    observations: list[Observation] = yield ("act", reply, "")
     for obs in observations:
         trace.add(
             f"tool:{obs.tool}",
@@ -78,6 +84,38 @@ def _act(toolbox: Toolbox, reply: ModelReply, trace: Trace) -> list[Observation]
             obs.content[:500],
         )
     return observations
+
+
+def _loop(goal: str, max_turns: int, system: str | None, run_id: str | None) -> Generator[Step, Any, RunResult]:
+    """The loop itself, apart from how its model steps and tool turns are carried out (`run_agent`
+    carries them out in this thread, `arun_agent` awaits them)."""
+    trace = Trace(run_id or uuid.uuid4().hex[:12])
+    messages: list[Message] = [{"role": "system", "content": system}] if system else []
+    messages.append({"role": "user", "content": goal})
+    turns = 0
+    try:
+        while turns < max_turns:
+            reply = yield from _reason(messages, trace)  # Reason
+            messages.append(assistant_message(reply))
+            if reply.is_final and not (reply.content or "").strip():  # an empty reply is never an answer
+                note = "The model sent an empty reply (no content, no tool calls): no answer."
+                return RunResult(note, "no_answer", turns, messages, trace, error="empty reply")
+            if reply.is_final:  # Done?
+                return RunResult(reply.content or "", "answer", turns, messages, trace)
+            turns += 1
+            for obs in (yield from _act(reply, trace)):  # Act
+                messages.append(tool_message(obs.call_id, obs.content))  # Observe
+        reply = yield from _reason(messages, trace, tool_choice="none")
+    except AgentlabError as exc:
+        reason = exc.stop_reason or "model_error"
+        answer = f"The run stopped ({reason}): {exc}"
+        return RunResult(answer, reason, turns, messages, trace, error=str(exc))
+    answer = reply.content or "(no answer)"
+    if reply.tool_calls:  # a model that ignores tool_choice="none": do not run its calls
+        answer = reply.content or "The model kept asking for tools after its turn budget ran out."
+    messages.append({"role": "assistant", "content": answer})
+    note = f"Stopped at the budget of {max_turns} turns without a final answer. Best answer so far: {answer}"
+    return RunResult(note, "max_turns", turns, messages, trace)
 
 
 def run_agent(
@@ -91,30 +129,56 @@ def run_agent(
 ) -> RunResult:
     """Run one ReAct agent on `goal` until it answers or spends `max_turns` act-observe turns."""
     toolbox = tools if isinstance(tools, Toolbox) else Toolbox(list(tools))
-    trace = Trace(run_id or uuid.uuid4().hex[:12])
-    messages: list[Message] = [{"role": "system", "content": system}] if system else []
-    messages.append({"role": "user", "content": goal})
-    turns = 0
-    try:
-        while turns < max_turns:
-            reply = _reason(model, messages, toolbox, trace)  # Reason
-            messages.append(assistant_message(reply))
-            if reply.is_final and not (reply.content or "").strip():  # an empty reply is never an answer
-                note = "The model sent an empty reply (no content, no tool calls): no answer."
-                return RunResult(note, "no_answer", turns, messages, trace, error="empty reply")
-            if reply.is_final:  # Done?
-                return RunResult(reply.content or "", "answer", turns, messages, trace)
-            turns += 1
-            for obs in _act(toolbox, reply, trace):  # Act
-                messages.append(tool_message(obs.call_id, obs.content))  # Observe
-        reply = _reason(model, messages, toolbox, trace, tool_choice="none")
-    except AgentlabError as exc:
-        reason = exc.stop_reason or "model_error"
-        answer = f"The run stopped ({reason}): {exc}"
-        return RunResult(answer, reason, turns, messages, trace, error=str(exc))
-    answer = reply.content or "(no answer)"
-    if reply.tool_calls:  # a model that ignores tool_choice="none": do not run its calls
-        answer = reply.content or "The model kept asking for tools after its turn budget ran out."
-    messages.append({"role": "assistant", "content": answer})
-    note = f"Stopped at the budget of {max_turns} turns without a final answer. Best answer so far: {answer}"
-    return RunResult(note, "max_turns", turns, messages, trace)
+    loop = _loop(goal, max_turns, system, run_id)
+    step = next(loop)
+    while True:
+        try:
+            if step[0] == "act":
+                step = loop.send(toolbox.call_all(step[1].tool_calls))
+                continue
+            try:
+                reply = model.complete(step[1], toolbox.schemas(), tool_choice=step[2])
+            except AgentlabError as exc:
+                step = loop.throw(exc)
+                continue
+            step = loop.send(reply)
+        except StopIteration as end:
+            result: RunResult = end.value
+            return result
+
+
+async def arun_agent(
+    goal: str,
+    *,
+    model: Model,
+    tools: Sequence[Tool] | Toolbox = (),
+    max_turns: int = 8,
+    system: str | None = None,
+    run_id: str | None = None,
+) -> RunResult:
+    """`run_agent`, awaited: model steps through the model's `acomplete` when it has one, tool turns (and
+    the steps of a model without one) on the process's blocking pool, so a thousand agents on one event
+    loop wait without a thousand threads."""
+    toolbox = tools if isinstance(tools, Toolbox) else Toolbox(list(tools))
+    acomplete = getattr(model, "acomplete", None)
+    loop = _loop(goal, max_turns, system, run_id)
+    step = next(loop)
+    while True:
+        try:
+            if step[0] == "act":
+                step = loop.send(await run_blocking(toolbox.call_all, step[1].tool_calls))
+                continue
+            try:
+                if acomplete is not None:
+                    reply = await acomplete(step[1], toolbox.schemas(), tool_choice=step[2])
+                else:
+                    reply = await run_blocking(
+                        functools.partial(model.complete, tool_choice=step[2]), step[1], toolbox.schemas()
+                    )
+            except AgentlabError as exc:
+                step = loop.throw(exc)
+                continue
+            step = loop.send(reply)
+        except StopIteration as end:
+            result: RunResult = end.value
+            return result

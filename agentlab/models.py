@@ -24,6 +24,7 @@ server that echoes the key back (in an error message, say) has it masked before 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import os
@@ -34,12 +35,13 @@ from typing import Any, Literal, Protocol
 import httpx2
 import openai
 
+from agentlab.blocking import run_blocking
 from agentlab.cassette import RecordingTransport, ReplayTransport
 from agentlab.errors import AgentlabError, ConfigError, ModelUnavailable
 from agentlab.jsonmode import json_messages, parse_step, response_format
 from agentlab.latency import Latency
 from agentlab.offline import MODEL_NAME, endpoint
-from agentlab.offline_transport import BASE_URL, OfflineTransport
+from agentlab.offline_transport import BASE_URL, AsyncOfflineTransport, OfflineTransport
 from agentlab.policy import PolicyConfig
 from agentlab.transport import BoundedTransport, parse_retry_after, retry_delay, should_retry
 from agentlab.wire import Message, ModelReply, cap_arguments, empty_reply, parse_reply
@@ -109,6 +111,16 @@ class ModelConfig:
             raise ConfigError(f"tool_calling must be native, json or auto, not {self.tool_calling!r}")
         if self.timeout <= 0 or self.max_retries < 0 or (self.max_tokens is not None and self.max_tokens < 1):
             raise ConfigError("timeout and max_tokens must be positive, max_retries not negative")
+
+
+@functools.lru_cache(maxsize=64)
+def _async_client(config: ModelConfig, pid: int) -> openai.AsyncOpenAI:
+    """The async SDK client of a config answered in-process (the offline model; see `_client`)."""
+    if config.offline is None:
+        raise ConfigError("only the offline model answered in-process has an async client")
+    transport = AsyncOfflineTransport(config.offline, config.timeout)
+    in_process = httpx2.AsyncClient(transport=transport, timeout=config.timeout)
+    return openai.AsyncOpenAI(api_key="offline", base_url=BASE_URL, max_retries=0, http_client=in_process)
 
 
 @functools.lru_cache(maxsize=64)
@@ -183,17 +195,36 @@ class ChatModel:
     ) -> ModelReply:
         """One reasoning step. An endpoint that fails, or answers with nothing to act on, raises
         ModelUnavailable saying what happened; the reply itself is never trusted."""
+        request, json_mode = self._prepare(messages, tools, tool_choice)
+        return self._reply(self._post(request), json_mode, messages)
+
+    async def acomplete(
+        self, messages: list[Message], tools: list[dict[str, Any]], *, tool_choice: str = "auto"
+    ) -> ModelReply:
+        """`complete`, awaited: through `openai.AsyncOpenAI` where this model has an async path (the offline
+        model answered in-process), else `complete` on the process's blocking pool."""
+        if not self.config.offline or self.config.cassette:
+            return await run_blocking(functools.partial(self.complete, tool_choice=tool_choice), messages, tools)
+        request, json_mode = self._prepare(messages, tools, tool_choice)
+        return self._reply(await self._apost(request), json_mode, messages)
+
+    def _prepare(
+        self, messages: list[Message], tools: list[dict[str, Any]], tool_choice: str
+    ) -> tuple[dict[str, Any], bool]:
+        """The request body for one step, and whether its tools are described in the prompt (JSON mode)."""
         if tools and self._mode() == "json":
             request = self._request(json_messages(messages, tools, tool_choice))
             request["response_format"] = response_format(tools, tool_choice)
-            raw = parse_reply(self._post(request))
-            reply = parse_step(raw.content, raw, turn=len(messages))
-        else:
-            request = self._request(messages)
-            if tools:
-                request["tools"] = tools
-                request["tool_choice"] = tool_choice
-            reply = parse_reply(self._post(request))
+            return request, True
+        request = self._request(messages)
+        if tools:
+            request["tools"] = tools
+            request["tool_choice"] = tool_choice
+        return request, False
+
+    def _reply(self, body: dict[str, Any], json_mode: bool, messages: list[Message]) -> ModelReply:
+        raw = parse_reply(body)
+        reply = parse_step(raw.content, raw, turn=len(messages)) if json_mode else raw
         return cap_arguments(reply, self.config.max_argument_chars)
 
     def _request(self, messages: list[Message]) -> dict[str, Any]:
@@ -212,29 +243,43 @@ class ChatModel:
     def _post(self, request: dict[str, Any]) -> dict[str, Any]:
         """Send one request, retrying what is worth retrying; the body, with any secret masked."""
         client = _client(_shared(self.config), os.getpid())
-        where = self.config.base_url or "the offline endpoint"
-        attempts = self.config.max_retries + 1
-        for attempt in range(1, attempts + 1):
+        for attempt in range(1, self.config.max_retries + 2):
             try:
                 # the SDK's own client, auth, timeouts and errors; `chat.completions.create` would first
                 # walk the whole request through its type-driven transform (2 ms a step, and for these
                 # plain dicts it changes nothing: tests/test_openai_path.py checks it stays so)
                 response = client.post("/chat/completions", cast_to=httpx2.Response, body=request, options=_AUTH)
-                return self._body(response, where)
-            except AgentlabError:
-                raise
+                return self._body(response)
             except openai.OpenAIError as exc:
-                failure = describe_failure(exc, where, self.config.timeout, attempt)
-                if isinstance(exc.__cause__, AgentlabError):
-                    raise exc.__cause__ from None
-                status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
-                if attempt == attempts or not should_retry(status):
-                    raise ModelUnavailable(self._mask(failure)) from None
-                after = _retry_after(exc)
-                time.sleep(retry_delay(attempt, after, cap=self.config.timeout))
+                time.sleep(self._pause(exc, attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _body(self, response: httpx2.Response, where: str) -> dict[str, Any]:
+    async def _apost(self, request: dict[str, Any]) -> dict[str, Any]:
+        """`_post` through the async client."""
+        client = _async_client(_shared(self.config), os.getpid())
+        for attempt in range(1, self.config.max_retries + 2):
+            try:
+                response = await client.post("/chat/completions", cast_to=httpx2.Response, body=request, options=_AUTH)
+                return self._body(response)
+            except openai.OpenAIError as exc:
+                await asyncio.sleep(self._pause(exc, attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pause(self, exc: openai.OpenAIError, attempt: int) -> float:
+        """How long to wait before attempt `attempt + 1`; raises ModelUnavailable if there is none."""
+        failure = describe_failure(exc, self._where(), self.config.timeout, attempt)
+        if isinstance(exc.__cause__, AgentlabError):
+            raise exc.__cause__ from None
+        status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
+        if attempt > self.config.max_retries or not should_retry(status):
+            raise ModelUnavailable(self._mask(failure)) from None
+        return retry_delay(attempt, _retry_after(exc), cap=self.config.timeout)
+
+    def _where(self) -> str:
+        return self.config.base_url or "the offline endpoint"
+
+    def _body(self, response: httpx2.Response) -> dict[str, Any]:
+        where = self._where()
         text = self._mask(response.content.decode("utf-8", errors="replace"))
         try:
             body = json.loads(text)

@@ -15,6 +15,7 @@ server, and `python -m agentlab.offline` still serves any other client.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -24,7 +25,7 @@ import httpx2
 from agentlab.offline import MODEL_NAME, completion_body
 from agentlab.policy import PolicyConfig
 
-__all__ = ["BASE_URL", "OfflineTransport"]
+__all__ = ["BASE_URL", "AsyncOfflineTransport", "OfflineTransport"]
 
 BASE_URL = "http://agentlab-offline.invalid/v1"
 """Where the SDK believes it sends requests: a name that never resolves, so nothing can leave the process."""
@@ -37,28 +38,49 @@ class OfflineTransport(httpx2.BaseTransport):
         self.config, self.timeout = config, timeout
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        path = request.url.path.rstrip("/")
-        if request.method == "GET" and path.endswith("/models"):
-            return _json(
-                200, {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "owned_by": "agentlab"}]}
-            )
-        if request.method != "POST" or not path.endswith("/chat/completions"):
-            return _error(404, f"no route {request.url.path}")
-        try:
-            body = json.loads(request.read())
-            if not isinstance(body, dict):
-                raise ValueError("the request body must be a JSON object")
-            if body.get("stream"):
-                raise ValueError("streaming is not supported by the offline endpoint")
-            reply, latency = completion_body(self.config, body)
-        except (ValueError, TypeError) as exc:
-            return _error(400, str(exc))
+        response, latency = _answer(self.config, request, request.read())
         if latency > self.timeout:
             time.sleep(self.timeout)
             raise httpx2.ReadTimeout(f"no reply within {self.timeout:g} s", request=request)
         if latency > 0:
             time.sleep(latency)
-        return _json(200, reply)
+        return response
+
+
+class AsyncOfflineTransport(httpx2.AsyncBaseTransport):
+    """The same answers for `openai.AsyncOpenAI`: the step's latency is awaited, not slept on a thread."""
+
+    def __init__(self, config: PolicyConfig, timeout: float) -> None:
+        self.config, self.timeout = config, timeout
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response, latency = _answer(self.config, request, await request.aread())
+        if latency > self.timeout:
+            await asyncio.sleep(self.timeout)
+            raise httpx2.ReadTimeout(f"no reply within {self.timeout:g} s", request=request)
+        if latency > 0:
+            await asyncio.sleep(latency)
+        return response
+
+
+def _answer(config: PolicyConfig, request: httpx2.Request, content: bytes) -> tuple[httpx2.Response, float]:
+    """The response to one request, and how long the model would take to give it."""
+    path = request.url.path.rstrip("/")
+    if request.method == "GET" and path.endswith("/models"):
+        models = {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "owned_by": "agentlab"}]}
+        return _json(200, models), 0.0
+    if request.method != "POST" or not path.endswith("/chat/completions"):
+        return _error(404, f"no route {request.url.path}"), 0.0
+    try:
+        body = json.loads(content)
+        if not isinstance(body, dict):
+            raise ValueError("the request body must be a JSON object")
+        if body.get("stream"):
+            raise ValueError("streaming is not supported by the offline endpoint")
+        reply, latency = completion_body(config, body)
+    except (ValueError, TypeError) as exc:
+        return _error(400, str(exc)), 0.0
+    return _json(200, reply), latency
 
 
 def _json(status: int, body: dict[str, Any]) -> httpx2.Response:

@@ -17,7 +17,7 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(
         ["errors", "steps", "identity", "trace", "wire", "prompts", "text", "latency", "faults", "analysis"], 0
     ),
-    **dict.fromkeys(["plan", "rounds", "quietgc"], 0),
+    **dict.fromkeys(["plan", "rounds", "quietgc", "blocking"], 0),
     # 1 models, tools and their data
     **dict.fromkeys(["tools", "models", "offline", "policy", "skills", "cassette", "scripted", "jsonmode"], 1),
     **dict.fromkeys(["transport", "offline_transport", "retrieval", "data", "cluster"], 1),
