@@ -10,6 +10,11 @@
 
 Each step is an event in the run's trace. The loop keeps no state outside this call, so an agent
 (model + tools) pickles cleanly to a Dask worker.
+
+The loop is written once, as a generator that asks for each model step and each tool turn; two drivers
+carry those out. `run_agent` calls them in the caller's thread. `arun_agent` awaits them: a model with
+`acomplete` (the offline model, through `openai.AsyncOpenAI`) waits without a thread, so a lane runs a
+thousand agents on one worker's event loop instead of on a thousand threads fighting for the GIL.
 """
 
 from __future__ import annotations
