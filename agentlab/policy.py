@@ -221,7 +221,8 @@ def _fill(schema: dict[str, Any], goal: str, turn: int) -> list[dict[str, Any]] 
 def _query(goal: str, turn: int) -> str:
     """Reformulate the search by turn: all content words, then the distinctive ones, then the rest."""
     terms = content_terms(goal)
-    special = [t for t in terms if t in set(distinctive_terms(goal))]
+    distinctive = set(distinctive_terms(goal))
+    special = [t for t in terms if t in distinctive]
     plain = [t for t in terms if t not in special]
     variants = [terms, special or terms, plain or terms]
     return " ".join(variants[(turn - 1) % len(variants)])

@@ -6,6 +6,7 @@ query for an incident id finds exactly that incident.
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = ["STOPWORDS", "content_terms", "distinctive_terms", "sentences", "stem", "tokenize"]
@@ -38,15 +39,26 @@ def tokenize(text: str) -> list[str]:
 
 def content_terms(text: str) -> list[str]:
     """Tokens that carry meaning (no stopwords), first occurrence order, no repeats."""
+    return list(_content_terms(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _content_terms(text: str) -> tuple[str, ...]:
+    """Made once per text: the offline model reads the same goals and documents for every agent."""
     seen: dict[str, None] = {}
     for tok in tokenize(text):
         if tok not in STOPWORDS and len(tok) > 1:
             seen.setdefault(tok, None)
-    return list(seen)
+    return tuple(seen)
 
 
 def distinctive_terms(text: str) -> list[str]:
     """Terms that pin down *which* thing is meant: ids, numbers, region codes and proper names."""
+    return list(_distinctive_terms(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _distinctive_terms(text: str) -> tuple[str, ...]:
     found: dict[str, None] = {}
     for ident in _ID.findall(text):
         found.setdefault(ident.lower(), None)
@@ -57,7 +69,7 @@ def distinctive_terms(text: str) -> list[str]:
     for word in _CAPITALISED.findall(text):
         if word.lower() not in STOPWORDS:
             found.setdefault(word.lower(), None)
-    return list(found)
+    return tuple(found)
 
 
 def sentences(text: str) -> list[str]:
