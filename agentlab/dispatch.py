@@ -168,12 +168,13 @@ class Lane:
     """A Dask actor on one worker: it starts sub-tasks as they arrive, runs them concurrently with one
     runner, and hands back the finished ones whenever the client collects them."""
 
-    def __init__(self, runner: Runner, threads: int = 256) -> None:
+    def __init__(self, runner: Runner, threads: int = 256, address: str | None = None) -> None:
+        """`address`: where results say they ran (default: the Dask worker the actor is built on)."""
         from distributed import get_worker  # noqa: PLC0415  (the actor is built inside a task)
 
         self.runner = runner
         self.arun = getattr(runner, "arun", None)
-        self.address = str(get_worker().address)
+        self.address = address or str(get_worker().address)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="agentlab-lane")
         self.running: set[asyncio.Task[tuple[str, SubTaskResult]]] = set()
         self.finished: list[tuple[str, SubTaskResult]] = []
@@ -201,11 +202,13 @@ class Lane:
 
     def _done(self, task: asyncio.Task[tuple[str, SubTaskResult]]) -> None:
         self.running.discard(task)
-        if not task.cancelled():
-            self.finished.append(task.result())
-            self.news.set()
-        if not self.running:
-            quietgc.release()
+        try:
+            if not task.cancelled():
+                self.finished.append(task.result())
+                self.news.set()
+        finally:
+            if not self.running:
+                quietgc.release()
 
     async def _one(self, work: Work) -> tuple[str, SubTaskResult]:
         try:
@@ -215,7 +218,9 @@ class Lane:
                 call = functools.partial(contextvars.copy_context().run, self.runner, work)
                 value = await asyncio.get_running_loop().run_in_executor(self.pool, call)
             result = _as_result(work, value)
-        except Exception as exc:  # a crash is this sub-task's failure, not the lane's
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # a crash, even a runner's sys.exit(), is this sub-task's failure, not the lane's
             result = failed(work, f"{type(exc).__name__}: {exc}")
         if not result.worker or result.worker.startswith("pid:"):
             result = replace(result, worker=self.address)
@@ -279,9 +284,9 @@ class LaneDispatcher:
         self,
         client: Client,
         runner: Runner,
-        calls_per_lane: int = 4,
+        calls_per_lane: int = 2,
         threads: int = 256,
-        eager: int = 256,
+        eager: int = 512,
         wait: float = 0.5,
     ) -> None:
         check_runner(runner)
@@ -329,7 +334,7 @@ class LaneDispatcher:
 
         A round flushes when it has dispatched what is ready; `submit` also flushes early, once as many
         sub-tasks wait as are already in flight (`eager` at first), so flush sizes grow geometrically: the
-        first 256 sub-tasks of a 100,000-wide round start while the rest are prepared, and the round
+        first 512 sub-tasks of a 100,000-wide round start while the rest are prepared, and the round
         takes O(log N) flushes. Results do not wait for their batch: the lane hands back whatever has
         finished each time it is collected."""
         if not self.pending:

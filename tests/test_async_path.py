@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import threading
 
 import networkx as nx
@@ -13,7 +14,7 @@ from distributed import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentlab.dispatch import LaneDispatcher
+from agentlab.dispatch import Lane, LaneDispatcher, pack, unpack
 from agentlab.errors import InvalidArguments, ModelUnavailable
 from agentlab.executor import AgentRunner, SleepRunner
 from agentlab.identity import identify
@@ -22,7 +23,7 @@ from agentlab.models import offline_model
 from agentlab.plan import Plan
 from agentlab.quietgc import fewer_collections
 from agentlab.scripted import ScriptedModel, calls, final
-from agentlab.steps import SubTask, Work
+from agentlab.steps import SubTask, SubTaskResult, Work
 from agentlab.tools import Tool
 
 
@@ -152,3 +153,45 @@ def test_a_plan_orders_and_checks_its_dag_as_networkx_does(shape: tuple[int, lis
     assert plan.order() == list(nx.topological_sort(graph))
     assert set(plan.graph.edges) == set(graph.edges)
     assert [t.id for t in plan.ready()] == [t.id for t in tasks if not t.deps]
+
+
+class ExitingRunner(SleepRunner):
+    """A runner whose sub-task "bad" calls sys.exit(), as careless user code might."""
+
+    def outcome(self, work: Work, start: float, worker: str, end: float | None = None) -> SubTaskResult:
+        if work.task.id == "bad":
+            sys.exit(3)
+        return super().outcome(work, start, worker, end)
+
+
+@pytest.mark.parametrize("awaited", [True, False])
+def test_a_runner_that_exits_fails_its_sub_task_and_the_lane_lives_on(awaited: bool) -> None:
+    runner = ExitingRunner(default=0.01)
+    lane = Lane(runner if awaited else _Blocking(runner), threads=4, address="tcp://lane")
+    works = [Work("exits", t, identify("exits", t)) for t in (SubTask("bad", "x"), SubTask("good", "y"))]
+
+    async def run_all(batch: list[Work]) -> dict[str, SubTaskResult]:
+        assert await lane.start(pack(batch)) == len(batch)
+        results: dict[str, SubTaskResult] = {}
+        while len(results) < len(batch):
+            results.update((r.id, r) for _, r in unpack(await lane.collect(5.0)))
+        return results
+
+    async def twice() -> tuple[dict[str, SubTaskResult], dict[str, SubTaskResult]]:
+        return await run_all(works), await run_all(works[1:])  # a lane lives on one event loop
+
+    results, again = asyncio.run(twice())
+    assert results["bad"].state == "failed" and "SystemExit: 3" in (results["bad"].error or "")
+    assert results["good"].ok and results["good"].worker == "tcp://lane"
+    assert again["good"].ok  # the same lane still runs work
+    assert not lane.running
+
+
+class _Blocking:
+    """The runner without its `arun`: the lane runs it on a thread."""
+
+    def __init__(self, runner: SleepRunner) -> None:
+        self.runner = runner
+
+    def __call__(self, work: Work) -> SubTaskResult:
+        return self.runner(work)

@@ -12,6 +12,8 @@ from typing import Any
 
 import openai
 import pytest
+from openai._utils import maybe_transform  # the SDK's own request transform, which ChatModel skips
+from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
 
 from agentlab.errors import CassetteMiss, ConfigError, ModelUnavailable
 from agentlab.loop import run_agent
@@ -250,9 +252,6 @@ class _Recorder(_Hostile):
 def test_requests_are_what_the_sdks_create_would_send(tiny_search: Tool, calling: str) -> None:
     """ChatModel posts through the SDK's client without `chat.completions.create`'s transform (2 ms a
     step); this holds it to the same bytes: the transform of every request it sends changes nothing."""
-    from openai._utils import maybe_transform  # noqa: PLC0415  (the SDK's own request transform)
-    from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming  # noqa: PLC0415
-
     call = {"id": "c1", "type": "function", "function": {"name": "search", "arguments": '{"query": "INC-1"}'}}
     first = {"role": "assistant", "content": None, "tool_calls": [call]}
     if calling == "json":
@@ -261,7 +260,8 @@ def test_requests_are_what_the_sdks_create_would_send(tiny_search: Tool, calling
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _Recorder.seen = []
-    _Recorder.replies = [(200, json.dumps({"choices": [{"message": m, "finish_reason": "stop"}]}).encode()) for m in replies]
+    bodies = [json.dumps({"choices": [{"message": m, "finish_reason": "stop"}]}).encode() for m in replies]
+    _Recorder.replies = [(200, body) for body in bodies]
     try:
         model = _model_at(server).with_options(tool_calling=calling, seed=7, temperature=0.0)
         result = run_agent("What caused INC-1?", model=model, tools=[tiny_search], system="Be brief.")
