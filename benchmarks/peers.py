@@ -70,7 +70,7 @@ def with_langgraph(width: int, seconds: float) -> Callable[[], object]:
         await asyncio.sleep(seconds)
         return {"done": [item["i"]]}
 
-    def fan(state: _Round) -> list[Send]:
+    def fan(state: _Round) -> list[Any]:  # (LangGraph reads these hints: only names it can resolve)
         return [Send("work", {"i": i}) for i in range(state["width"])]
 
     graph = StateGraph(_Round)
