@@ -189,6 +189,7 @@ class Lane:
             task = asyncio.ensure_future(self._one(work))  # in this context: the runner sees its worker
             self.running.add(task)
             task.add_done_callback(self._done)
+        await asyncio.sleep(0)  # let them start (up to their first wait) before the answer is written
         return len(works)
 
     async def collect(self, wait: float) -> bytes:
@@ -284,7 +285,7 @@ class LaneDispatcher:
         self,
         client: Client,
         runner: Runner,
-        calls_per_lane: int = 2,
+        calls_per_lane: int = 1,
         threads: int = 256,
         eager: int = 512,
         wait: float = 0.5,
