@@ -22,7 +22,6 @@ Only "answer" is a success: the CLI exits 0 for it and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
@@ -120,10 +119,11 @@ class Work:
     findings: str = ""
     tag: Tag = "primary"
 
-    @cached_property
-    def flight(self) -> str:
-        """This copy's key: the Dask task key, and how a dispatcher tells copies apart."""
-        return self.key.dask(self.tag)
+    flight: str = field(init=False, repr=False, compare=False)
+    """This copy's key: the Dask task key, and how a dispatcher tells copies apart (from `key` and `tag`)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "flight", self.key.dask(self.tag))
 
     def result(
         self,
