@@ -14,7 +14,10 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from distributed import Client
+
 from agentlab.dagview import LiveDag
+from agentlab.dispatch import LaneDispatcher
 from agentlab.durable import DurableRun
 from agentlab.executor import SleepRunner
 from agentlab.fanout import FanOutPolicy, run_round
@@ -122,3 +125,23 @@ def test_the_fast_identity_writes_the_same_keys_as_the_general_encoder() -> None
             assert identify(text, task) == _identify_slowly(text, task)
     flagged = SubTask("t", "goal", round=True)  # type: ignore[arg-type]  (a bool is written `true` in JSON)
     assert identify("r", flagged) == _identify_slowly("r", flagged)
+
+
+def test_the_lane_dispatchers_own_cost_per_sub_task_stays_flat(client: Client) -> None:
+    """The same count on a real cluster, for what the supervisor's thread does with lanes (submitting,
+    flushing, taking results in): the results come back in batches of whatever size, so the count per
+    sub-task may fall as the width grows, but a scan per event would make it grow."""
+    dispatcher = LaneDispatcher(client, SleepRunner(default=0.01))
+    try:
+
+        def lines_per_sub_task(width: int) -> float:
+            plan = Plan([SubTask(f"t{i}", "wait") for i in range(width)])
+            lines, results = lines_run(lambda: run_round(dispatcher, plan, FanOutPolicy(), f"lanes-{width}"))
+            assert len(results) == width and all(r.ok for r in results.values())
+            return lines / width
+
+        lines_per_sub_task(50)  # warm: lanes, connections, imports
+        small, large = lines_per_sub_task(200), lines_per_sub_task(2000)
+        assert large <= 1.15 * small, (small, large)
+    finally:
+        dispatcher.close()
