@@ -30,7 +30,7 @@ def _pool(pid: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="agentlab-blocking")
 
 
-async def run_blocking(fn: Callable[..., T], *args: Any) -> T:
-    """`fn(*args)` on the process's blocking pool, in the caller's context (so `get_worker()` works)."""
-    call = functools.partial(contextvars.copy_context().run, fn, *args)
+async def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)` on the process's blocking pool, in the caller's context (so `get_worker()` works)."""
+    call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(_pool(os.getpid()), call)

@@ -136,20 +136,19 @@ def run_agent(
     toolbox = tools if isinstance(tools, Toolbox) else Toolbox(list(tools))
     loop = _loop(goal, max_turns, system, run_id)
     step = next(loop)
-    while True:
-        try:
-            if step[0] == "act":
-                step = loop.send(toolbox.call_all(step[1].tool_calls))
-                continue
+    try:
+        while True:
             try:
-                reply = model.complete(step[1], toolbox.schemas(), tool_choice=step[2])
-            except AgentlabError as exc:
+                if step[0] == "act":
+                    done: Any = toolbox.call_all(step[1].tool_calls)
+                else:
+                    done = model.complete(step[1], toolbox.schemas(), tool_choice=step[2])
+            except AgentlabError as exc:  # the loop decides how the run ends
                 step = loop.throw(exc)
-                continue
-            step = loop.send(reply)
-        except StopIteration as end:
-            result: RunResult = end.value
-            return result
+            else:
+                step = loop.send(done)
+    except StopIteration as end:
+        return end.value  # type: ignore[no-any-return]
 
 
 async def arun_agent(
@@ -165,25 +164,19 @@ async def arun_agent(
     the steps of a model without one) on the process's blocking pool, so a thousand agents on one event
     loop wait without a thousand threads."""
     toolbox = tools if isinstance(tools, Toolbox) else Toolbox(list(tools))
-    acomplete = getattr(model, "acomplete", None)
+    acomplete = getattr(model, "acomplete", None) or functools.partial(run_blocking, model.complete)
     loop = _loop(goal, max_turns, system, run_id)
     step = next(loop)
-    while True:
-        try:
-            if step[0] == "act":
-                step = loop.send(await run_blocking(toolbox.call_all, step[1].tool_calls))
-                continue
+    try:
+        while True:
             try:
-                if acomplete is not None:
-                    reply = await acomplete(step[1], toolbox.schemas(), tool_choice=step[2])
+                if step[0] == "act":
+                    done: Any = await run_blocking(toolbox.call_all, step[1].tool_calls)
                 else:
-                    reply = await run_blocking(
-                        functools.partial(model.complete, tool_choice=step[2]), step[1], toolbox.schemas()
-                    )
-            except AgentlabError as exc:
+                    done = await acomplete(step[1], toolbox.schemas(), tool_choice=step[2])
+            except AgentlabError as exc:  # the loop decides how the run ends
                 step = loop.throw(exc)
-                continue
-            step = loop.send(reply)
-        except StopIteration as end:
-            result: RunResult = end.value
-            return result
+            else:
+                step = loop.send(done)
+    except StopIteration as end:
+        return end.value  # type: ignore[no-any-return]

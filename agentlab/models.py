@@ -204,7 +204,7 @@ class ChatModel:
         """`complete`, awaited: through `openai.AsyncOpenAI` where this model has an async path (the offline
         model answered in-process), else `complete` on the process's blocking pool."""
         if not self.config.offline or self.config.cassette:
-            return await run_blocking(functools.partial(self.complete, tool_choice=tool_choice), messages, tools)
+            return await run_blocking(self.complete, messages, tools, tool_choice=tool_choice)
         request, json_mode = self._prepare(messages, tools, tool_choice)
         return self._reply(await self._apost(request), json_mode, messages)
 

@@ -25,9 +25,33 @@ from typing import Any
 from agentlab.latency import Latency
 from agentlab.policy import PolicyConfig, decide
 
-__all__ = ["MODEL_NAME", "OfflineServer", "endpoint", "serve"]
+__all__ = ["MODEL_NAME", "OfflineServer", "answer", "completion_body", "endpoint", "serve"]
 
 MODEL_NAME = "agentlab-offline"
+
+
+def error_body(status: int, message: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "invalid_request_error", "code": status}}
+
+
+def answer(config: PolicyConfig, method: str, path: str, raw: bytes) -> tuple[int, dict[str, Any], float]:
+    """The status and body of one HTTP request to the offline endpoint, and how long the model takes to give
+    it: what the loopback server and the in-process transports (`agentlab.offline_transport`) both answer."""
+    path = path.rstrip("/")
+    if method == "GET" and path.endswith("/models"):
+        return 200, {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "owned_by": "agentlab"}]}, 0.0
+    if method != "POST" or not path.endswith("/chat/completions"):
+        return 404, error_body(404, f"no route {path}"), 0.0
+    try:
+        request = json.loads(raw)
+        if not isinstance(request, dict):
+            raise ValueError("the request body must be a JSON object")
+        if request.get("stream"):
+            raise ValueError("streaming is not supported by the offline endpoint")
+        body, latency = completion_body(config, request)
+    except (ValueError, TypeError) as exc:
+        return 400, error_body(400, str(exc)), 0.0
+    return 200, body, latency
 
 
 def completion_body(config: PolicyConfig, request: dict[str, Any]) -> tuple[dict[str, Any], float]:
@@ -83,33 +107,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _error(self, status: int, message: str) -> None:
-        self._send(status, {"error": {"message": message, "type": "invalid_request_error", "code": status}})
-
     def do_GET(self) -> None:
-        if self.path.rstrip("/") == "/v1/models":
-            self._send(200, {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "owned_by": "agentlab"}]})
-        else:
-            self._error(404, f"no route {self.path}")
+        status, body, _ = answer(self.server.config, "GET", self.path, b"")
+        self._send(status, body)
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
-        if self.path.rstrip("/") != "/v1/chat/completions":
-            self._error(404, f"no route {self.path}")
-            return
-        try:
-            request = json.loads(raw)
-            if not isinstance(request, dict):
-                raise ValueError("the request body must be a JSON object")
-            if request.get("stream"):
-                raise ValueError("streaming is not supported by the offline endpoint")
-            body, latency = completion_body(self.server.config, request)
-        except (ValueError, TypeError) as exc:
-            self._error(400, str(exc))
-            return
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, body, latency = answer(self.server.config, "POST", self.path, raw)
         time.sleep(latency)
-        self._send(200, body)
+        self._send(status, body)
 
 
 class OfflineServer(ThreadingHTTPServer):

@@ -4,7 +4,7 @@
 a thousand short agent loops pays for that on every model step: the request is written to a socket, read
 by a server thread, parsed by `http.server`, answered, and read back — CPU the agents' own work competes
 with, on the same cores. `OfflineTransport` is an `httpx` transport that hands the same request to the
-same policy (`agentlab.offline.completion_body`) in-process: the SDK still builds the request, sends its
+same policy (`agentlab.offline.answer`) in-process: the SDK still builds the request, sends its
 JSON and parses the reply, so everything above the transport is the real path; only the loopback hop is
 gone. The step's latency is slept on the calling thread, as the server would on its own, and a latency
 past the client's timeout ends as a read timeout, as it would over the network.
@@ -18,11 +18,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any
 
 import httpx2
 
-from agentlab.offline import MODEL_NAME, completion_body
+from agentlab.offline import answer
 from agentlab.policy import PolicyConfig
 
 __all__ = ["BASE_URL", "AsyncOfflineTransport", "OfflineTransport"]
@@ -65,27 +64,6 @@ class AsyncOfflineTransport(httpx2.AsyncBaseTransport):
 
 def _answer(config: PolicyConfig, request: httpx2.Request, content: bytes) -> tuple[httpx2.Response, float]:
     """The response to one request, and how long the model would take to give it."""
-    path = request.url.path.rstrip("/")
-    if request.method == "GET" and path.endswith("/models"):
-        models = {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "owned_by": "agentlab"}]}
-        return _json(200, models), 0.0
-    if request.method != "POST" or not path.endswith("/chat/completions"):
-        return _error(404, f"no route {request.url.path}"), 0.0
-    try:
-        body = json.loads(content)
-        if not isinstance(body, dict):
-            raise ValueError("the request body must be a JSON object")
-        if body.get("stream"):
-            raise ValueError("streaming is not supported by the offline endpoint")
-        reply, latency = completion_body(config, body)
-    except (ValueError, TypeError) as exc:
-        return _error(400, str(exc)), 0.0
-    return _json(200, reply), latency
-
-
-def _json(status: int, body: dict[str, Any]) -> httpx2.Response:
-    return httpx2.Response(status, content=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-
-
-def _error(status: int, message: str) -> httpx2.Response:
-    return _json(status, {"error": {"message": message, "type": "invalid_request_error", "code": status}})
+    status, body, latency = answer(config, request.method, request.url.path, content)
+    response = httpx2.Response(status, content=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    return response, latency
