@@ -1,7 +1,7 @@
 """agentlab: learn distributed agent orchestration by running it (on Dask, offline by default).
 
 The names a learner types most; everything else lives in its own module (see the README's layout).
-They are loaded when first used, so `import agentlab.journal` loads the journal and not the model stack.
+They are loaded when first used, so `import agentlab.durable.journal` loads the journal and not the model stack.
 """
 
 from __future__ import annotations
@@ -10,54 +10,54 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from agentlab.agent.loop import RunResult, run_agent
+    from agentlab.agent.retrieval import Index, search_tool
+    from agentlab.agent.tools import Tool, Toolbox, tool
     from agentlab.analysis import amdahl_ceiling, amdahl_speedup, critical_path_latency, expected_turns, sum_over_max
     from agentlab.cluster import connect
+    from agentlab.durable.sqlite import SqliteJournal
     from agentlab.errors import AgentlabError
-    from agentlab.guarded import GuardedToolbox
-    from agentlab.journal_sqlite import SqliteJournal
+    from agentlab.fanout.plan import Plan
+    from agentlab.fanout.rounds import FanOutPolicy
+    from agentlab.fanout.supervisor import FanOutResult, Supervisor
     from agentlab.latency import Latency
-    from agentlab.loop import RunResult, run_agent
-    from agentlab.models import ChatModel, ModelConfig, from_env, offline_model
-    from agentlab.plan import Plan
-    from agentlab.retrieval import Index, search_tool
-    from agentlab.rounds import FanOutPolicy
-    from agentlab.rpc import ToolPolicy
-    from agentlab.scripted import ScriptedModel
+    from agentlab.models.chat import ChatModel, ModelConfig, from_env, offline_model
+    from agentlab.rpc.contract import ToolPolicy
+    from agentlab.rpc.guarded import GuardedToolbox
     from agentlab.steps import SubTask
-    from agentlab.supervisor import FanOutResult, Supervisor
-    from agentlab.tools import Tool, Toolbox, tool
+    from agentlab.testing.scripted import ScriptedModel
     from agentlab.trace import Trace
 
 _HOMES = {
     "AgentlabError": "agentlab.errors",
-    "ChatModel": "agentlab.models",
-    "FanOutPolicy": "agentlab.rounds",
-    "FanOutResult": "agentlab.supervisor",
-    "GuardedToolbox": "agentlab.guarded",
-    "Index": "agentlab.retrieval",
+    "ChatModel": "agentlab.models.chat",
+    "FanOutPolicy": "agentlab.fanout.rounds",
+    "FanOutResult": "agentlab.fanout.supervisor",
+    "GuardedToolbox": "agentlab.rpc.guarded",
+    "Index": "agentlab.agent.retrieval",
     "Latency": "agentlab.latency",
-    "ModelConfig": "agentlab.models",
-    "Plan": "agentlab.plan",
-    "RunResult": "agentlab.loop",
-    "ScriptedModel": "agentlab.scripted",
-    "SqliteJournal": "agentlab.journal_sqlite",
+    "ModelConfig": "agentlab.models.chat",
+    "Plan": "agentlab.fanout.plan",
+    "RunResult": "agentlab.agent.loop",
+    "ScriptedModel": "agentlab.testing.scripted",
+    "SqliteJournal": "agentlab.durable.sqlite",
     "SubTask": "agentlab.steps",
-    "Supervisor": "agentlab.supervisor",
-    "Tool": "agentlab.tools",
-    "ToolPolicy": "agentlab.rpc",
-    "Toolbox": "agentlab.tools",
+    "Supervisor": "agentlab.fanout.supervisor",
+    "Tool": "agentlab.agent.tools",
+    "ToolPolicy": "agentlab.rpc.contract",
+    "Toolbox": "agentlab.agent.tools",
     "Trace": "agentlab.trace",
     "amdahl_ceiling": "agentlab.analysis",
     "amdahl_speedup": "agentlab.analysis",
     "connect": "agentlab.cluster",
     "critical_path_latency": "agentlab.analysis",
     "expected_turns": "agentlab.analysis",
-    "from_env": "agentlab.models",
-    "offline_model": "agentlab.models",
-    "run_agent": "agentlab.loop",
-    "search_tool": "agentlab.retrieval",
+    "from_env": "agentlab.models.chat",
+    "offline_model": "agentlab.models.chat",
+    "run_agent": "agentlab.agent.loop",
+    "search_tool": "agentlab.agent.retrieval",
     "sum_over_max": "agentlab.analysis",
-    "tool": "agentlab.tools",
+    "tool": "agentlab.agent.tools",
 }
 
 __all__ = [

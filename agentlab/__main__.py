@@ -2,6 +2,6 @@
 
 import sys
 
-from agentlab.cli import main
+from agentlab.cli.main import main
 
 sys.exit(main())

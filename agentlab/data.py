@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agentlab.agent.retrieval import Document, Index
 from agentlab.errors import ConfigError
-from agentlab.retrieval import Document, Index
 
 __all__ = [
     "Question",

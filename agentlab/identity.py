@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from agentlab.steps import SubTask
+from agentlab.steps import SubTask, SubTaskResult, SubTaskState, Tag
 
-__all__ = ["KEY_SCHEME", "StepId", "canonical", "identify", "model_step_key", "step_key"]
+if TYPE_CHECKING:
+    from agentlab.trace import Event
+
+__all__ = ["KEY_SCHEME", "StepId", "Work", "canonical", "identify", "model_step_key", "step_key"]
 
 KEY_SCHEME = 2
 """1: sub-task keys hashed from the id string; 2: `identify` (work, attempt, round as fields)."""
@@ -103,3 +106,39 @@ def _identify_slowly(run_id: str, task: SubTask) -> StepId:
 def model_step_key(run_id: str, path: str, prompt: str) -> str:
     """The identity of one of the supervisor's model steps (plan, reduce): where it is and what it read."""
     return step_key(run_id, path, "model", {"prompt": prompt})
+
+
+@dataclass(frozen=True)
+class Work:
+    """One copy of a sub-task to run: the task, its identity, the findings it reads, and which copy it is.
+
+    A runner gets exactly this; `key` gives it the idempotency keys for its tool calls
+    (`key.tool(name, arguments)`), so every copy and every re-execution presents the same ones.
+    """
+
+    run_id: str
+    task: SubTask
+    key: StepId
+    findings: str = ""
+    tag: Tag = "primary"
+
+    flight: str = field(init=False, repr=False, compare=False)
+    """This copy's key: the Dask task key, and how a dispatcher tells copies apart (from `key` and `tag`)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "flight", self.key.dask(self.tag))
+
+    def result(
+        self,
+        state: SubTaskState,
+        value: str = "",
+        error: str | None = None,
+        *,
+        worker: str = "",
+        start: float = 0.0,
+        end: float = 0.0,
+        events: tuple[Event, ...] = (),
+    ) -> SubTaskResult:
+        """A result for this copy of the sub-task."""
+        task = self.task
+        return SubTaskResult(task.id, task.role, state, value, error, worker, start, end, self.tag, events)

@@ -3,7 +3,7 @@
 Planning is one model step offered a `make_plan` tool; reducing is one model step offered `finish` and
 `replan`. Any tool-calling model can drive the supervisor this way. This module holds those tool
 schemas and the text formats the steps read; it is a value layer, so the supervisor and any model
-(the offline model's skills in `agentlab.skills` included) can speak it without importing each other.
+(the offline model's skills in `agentlab.models.offline.skills` included) can speak it without importing each other.
 """
 
 from __future__ import annotations

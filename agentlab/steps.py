@@ -25,7 +25,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
-    from agentlab.identity import StepId
     from agentlab.trace import Event
 
 __all__ = [
@@ -37,7 +36,6 @@ __all__ = [
     "SubTaskResult",
     "SubTaskState",
     "Tag",
-    "Work",
 ]
 
 StopReason = Literal["answer", "no_answer", "max_turns", "max_rounds", "budget", "model_error", "cancelled"]
@@ -103,39 +101,3 @@ class SubTaskResult:
     @property
     def duration(self) -> float:
         return self.end - self.start
-
-
-@dataclass(frozen=True)
-class Work:
-    """One copy of a sub-task to run: the task, its identity, the findings it reads, and which copy it is.
-
-    A runner gets exactly this; `key` gives it the idempotency keys for its tool calls
-    (`key.tool(name, arguments)`), so every copy and every re-execution presents the same ones.
-    """
-
-    run_id: str
-    task: SubTask
-    key: StepId
-    findings: str = ""
-    tag: Tag = "primary"
-
-    flight: str = field(init=False, repr=False, compare=False)
-    """This copy's key: the Dask task key, and how a dispatcher tells copies apart (from `key` and `tag`)."""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "flight", self.key.dask(self.tag))
-
-    def result(
-        self,
-        state: SubTaskState,
-        value: str = "",
-        error: str | None = None,
-        *,
-        worker: str = "",
-        start: float = 0.0,
-        end: float = 0.0,
-        events: tuple[Event, ...] = (),
-    ) -> SubTaskResult:
-        """A result for this copy of the sub-task."""
-        task = self.task
-        return SubTaskResult(task.id, task.role, state, value, error, worker, start, end, self.tag, events)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentlab import executor, fanout  # importing is the point: it warms the process
+from agentlab.fanout import round as fanout  # importing is the point: it warms the process
+from agentlab.fanout import runners as executor
 
 __all__ = ["dask_setup", "executor", "fanout"]
 

@@ -4,7 +4,7 @@
 
 Each loop is one short agent on the offline model (model step → search_kb → answer), the workload of
 `benchmarks/fanout.py`'s agents1000. The offline model is answered in-process, so its CPU is measured
-where it is spent: the time inside `agentlab.offline.completion_body` (the model server's work) is the
+where it is spent: the time inside `agentlab.models.offline.server.completion_body` (the model server's work) is the
 "model" column, everything else (the `openai` SDK, the loop, the tool contract, the search) the "agent".
 
     sequential   one loop after another in one thread: the floor
@@ -23,13 +23,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from agentlab import offline
 from agentlab.data import kb_questions
-from agentlab.executor import AgentRunner
-from agentlab.identity import identify
-from agentlab.models import offline_model
-from agentlab.quietgc import fewer_collections
-from agentlab.steps import SubTask, Work
+from agentlab.fanout.quietgc import fewer_collections
+from agentlab.fanout.runners import AgentRunner
+from agentlab.identity import Work, identify
+from agentlab.models.chat import offline_model
+from agentlab.models.offline import server as offline
+from agentlab.steps import SubTask
 
 MODEL_CPU = [0.0]  # seconds of CPU spent answering model steps (all threads: the counter is process-wide)
 

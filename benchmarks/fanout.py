@@ -25,17 +25,16 @@ from typing import Any
 from distributed import Client, LocalCluster
 
 from agentlab.cluster import local_cluster
+from agentlab.course.scenarios import analyst_questions, research_assistant, summarize
+from agentlab.course.seedplan import seed_plan
 from agentlab.data import kb_questions
-from agentlab.dispatch import FuturesDispatcher, LaneDispatcher
-from agentlab.executor import AgentRunner, SleepRunner
-from agentlab.fanout import FanOutPolicy, run_round
-from agentlab.identity import identify
+from agentlab.fanout.lanes import FuturesDispatcher, LaneDispatcher
+from agentlab.fanout.plan import Plan, SubTask
+from agentlab.fanout.round import FanOutPolicy, run_round
+from agentlab.fanout.runners import AgentRunner, SleepRunner
+from agentlab.identity import Work, identify
 from agentlab.latency import Latency
-from agentlab.models import offline_model
-from agentlab.plan import Plan, SubTask
-from agentlab.scenarios import analyst_questions, research_assistant, summarize
-from agentlab.seedplan import seed_plan
-from agentlab.steps import Work
+from agentlab.models.chat import offline_model
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:

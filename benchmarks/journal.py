@@ -23,9 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from agentlab.durable.journal import Step, completed, decode_result, encode_result
+from agentlab.durable.sqlite import SqliteJournal
 from agentlab.identity import canonical, step_key
-from agentlab.journal import Step, completed, decode_result, encode_result
-from agentlab.journal_sqlite import SqliteJournal
 from agentlab.steps import SubTaskResult
 
 RUN = "bench"
@@ -195,9 +195,9 @@ def fanout_with_journal(folder: Path, repeats: int = 5) -> tuple[float, float]:
     from distributed import Client  # noqa: PLC0415  (only this measure needs a cluster)
 
     from agentlab.cluster import local_cluster  # noqa: PLC0415
-    from agentlab.executor import SleepRunner  # noqa: PLC0415
-    from agentlab.models import offline_model  # noqa: PLC0415
-    from agentlab.supervisor import Supervisor  # noqa: PLC0415
+    from agentlab.fanout.runners import SleepRunner  # noqa: PLC0415
+    from agentlab.fanout.supervisor import Supervisor  # noqa: PLC0415
+    from agentlab.models.chat import offline_model  # noqa: PLC0415
 
     goal = "Check " + "; ".join(f"part {i}" for i in range(200))  # the offline planner makes 200 sub-tasks + 1
     walls: dict[bool, list[float]] = {True: [], False: []}

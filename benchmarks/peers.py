@@ -30,10 +30,10 @@ from typing import Annotated, Any, TypedDict
 from distributed import Client
 
 from agentlab.cluster import local_cluster
-from agentlab.dispatch import LaneDispatcher
-from agentlab.executor import SleepRunner
-from agentlab.fanout import FanOutPolicy, run_round
-from agentlab.plan import Plan, SubTask
+from agentlab.fanout.lanes import LaneDispatcher
+from agentlab.fanout.plan import Plan, SubTask
+from agentlab.fanout.round import FanOutPolicy, run_round
+from agentlab.fanout.runners import SleepRunner
 
 
 def median_wall(fn: Callable[[], object], repeats: int) -> float:

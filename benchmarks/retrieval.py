@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import time
 
+from agentlab.agent.loop import run_agent
+from agentlab.agent.retrieval import recall_at_k, search_tool
 from agentlab.data import kb_index, kb_questions
-from agentlab.loop import run_agent
-from agentlab.models import offline_model
-from agentlab.retrieval import recall_at_k, search_tool
+from agentlab.models.chat import offline_model
 
 
 def main() -> None:

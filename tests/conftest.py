@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from distributed import Client
 
-from agentlab.retrieval import Document, Index, search_tool
+from agentlab.agent.retrieval import Document, Index, search_tool
+from agentlab.agent.tools import Tool
 from agentlab.testing import ProcessCluster
-from agentlab.tools import Tool
 
 TINY_DOCS = [
     Document(

@@ -9,11 +9,11 @@ import sys
 
 from distributed import Client
 
-from agentlab.effects import PaymentRunner
-from agentlab.fanout import FanOutPolicy
-from agentlab.journal_sqlite import SqliteJournal
-from agentlab.models import offline_model
-from agentlab.supervisor import Supervisor
+from agentlab.course.payments import PaymentRunner
+from agentlab.durable.sqlite import SqliteJournal
+from agentlab.fanout.round import FanOutPolicy
+from agentlab.fanout.supervisor import Supervisor
+from agentlab.models.chat import offline_model
 
 GOAL = "Settle the orders for INC-1, INC-2, INC-3, INC-4, INC-5 and INC-6"
 

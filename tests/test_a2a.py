@@ -15,13 +15,13 @@ from distributed import Client
 
 from agentlab.data import demo_goal, demo_question
 from agentlab.errors import NotApproved
-from agentlab.executor import AgentRunner
-from agentlab.identity import identify
-from agentlab.models import offline_model
+from agentlab.fanout.runners import AgentRunner
+from agentlab.fanout.supervisor import Supervisor
+from agentlab.identity import Work, identify
+from agentlab.models.chat import offline_model
 from agentlab.protocols.a2a_client import A2ARunner, RemoteAgent, delegate, follow
 from agentlab.protocols.background import Background, agentlab_command, free_port
-from agentlab.steps import SubTask, Work
-from agentlab.supervisor import Supervisor
+from agentlab.steps import SubTask
 
 
 def _serve(name: str, latency: float) -> Background:

@@ -16,14 +16,14 @@ import cloudpickle
 import httpx2
 import pytest
 
+from agentlab.agent.tools import Toolbox
 from agentlab.errors import ServiceError, Throttled, ToolTimeout
-from agentlab.faults import FaultPlan
 from agentlab.latency import Latency
-from agentlab.rpc import RateLimit
+from agentlab.rpc.contract import RateLimit
+from agentlab.rpc.faults import FaultPlan
 from agentlab.services.api import OUTCOMES, ApiService, request_key
 from agentlab.services.api_client import ApiClient, find_mispriced, payment_key, payment_tool, price_tool
 from agentlab.testing import FakeClock
-from agentlab.tools import Toolbox
 from agentlab.wire import ToolCall
 
 PRICES = {"NR-1001": 1999.0, "NR-1002": 6799.0, "NR-1003": 3200.0}

@@ -14,17 +14,17 @@ from distributed import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentlab.dispatch import Lane, LaneDispatcher, pack, unpack
+from agentlab.agent.loop import RunResult, arun_agent, run_agent
+from agentlab.agent.tools import Tool
 from agentlab.errors import InvalidArguments, ModelUnavailable
-from agentlab.executor import AgentRunner, SleepRunner
-from agentlab.identity import identify
-from agentlab.loop import RunResult, arun_agent, run_agent
-from agentlab.models import offline_model
-from agentlab.plan import Plan
-from agentlab.quietgc import fewer_collections
-from agentlab.scripted import ScriptedModel, calls, final
-from agentlab.steps import SubTask, SubTaskResult, Work
-from agentlab.tools import Tool
+from agentlab.fanout.lanes import Lane, LaneDispatcher, pack, unpack
+from agentlab.fanout.plan import Plan
+from agentlab.fanout.quietgc import fewer_collections
+from agentlab.fanout.runners import AgentRunner, SleepRunner
+from agentlab.identity import Work, identify
+from agentlab.models.chat import offline_model
+from agentlab.steps import SubTask, SubTaskResult
+from agentlab.testing.scripted import ScriptedModel, calls, final
 
 
 def _both(make_model: object, goal: str, tools: list[Tool], max_turns: int = 4) -> tuple[RunResult, RunResult]:

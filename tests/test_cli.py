@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from agentlab.data import demo_goal, demo_question
-from agentlab.journal_sqlite import SqliteJournal
+from agentlab.durable.sqlite import SqliteJournal
 from agentlab.testing.hostile import HostileServer
 
 

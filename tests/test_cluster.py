@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from distributed import Client
 
+from agentlab.agent.retrieval import recall_at_k
 from agentlab.cluster import InsecureClusterWarning, connect, describe, is_loopback
 from agentlab.data import kb_index, kb_questions
-from agentlab.retrieval import recall_at_k
 from agentlab.services.sharded import ShardedIndex
 from agentlab.testing import ProcessCluster, temporary_tls_files
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agentlab.dagview import COLOURS, LiveDag
+from agentlab.views.dag import COLOURS, LiveDag
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from agentlab.journal_sqlite import SqliteJournal
+from agentlab.durable.sqlite import SqliteJournal
 from agentlab.services.api import ApiService
 from agentlab.testing import ProcessCluster
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from agentlab.dispatch import FuturesDispatcher, LaneDispatcher
-from agentlab.effects import PaymentRunner
-from agentlab.fanout import FanOutPolicy, run_round
-from agentlab.plan import Plan, SubTask
+from agentlab.course.payments import PaymentRunner
+from agentlab.fanout.lanes import FuturesDispatcher, LaneDispatcher
+from agentlab.fanout.plan import Plan, SubTask
+from agentlab.fanout.round import FanOutPolicy, run_round
 from agentlab.services.api import ApiService
 from agentlab.testing import ProcessCluster, kill_worker
 

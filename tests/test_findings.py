@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentlab.executor import SleepRunner
+from agentlab.fanout.runners import SleepRunner
+from agentlab.fanout.supervisor import Supervisor
 from agentlab.memory import Blackboard
-from agentlab.scripted import ScriptedModel, calls
-from agentlab.supervisor import Supervisor
 from agentlab.testing import InlineDispatcher
+from agentlab.testing.scripted import ScriptedModel, calls
 
 PLAN = '{"subtasks": [{"id": "a", "goal": "find A"}, {"id": "b", "goal": "find B"}]}'
 

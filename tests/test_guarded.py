@@ -9,11 +9,11 @@ from itertools import count
 
 import pytest
 
-from agentlab import rpc
+from agentlab.agent.tools import tool
 from agentlab.errors import ServiceError, Throttled
-from agentlab.guarded import GuardedToolbox, Services, idempotency_key
+from agentlab.rpc import contract as rpc
+from agentlab.rpc.guarded import GuardedToolbox, Services, idempotency_key
 from agentlab.testing import FakeClock
-from agentlab.tools import tool
 from agentlab.wire import ToolCall
 
 
@@ -176,7 +176,7 @@ def test_unapproved_tool_calls_are_refused_and_logged(caplog: pytest.LogCaptureF
         return "sent"
 
     box = GuardedToolbox([wire_money], approved=[])
-    with caplog.at_level("WARNING", logger="agentlab.rpc"):
+    with caplog.at_level("WARNING", logger="agentlab.rpc.contract"):
         obs = box.call(_call("wire_money", amount=1e6))
     assert not ran
     assert obs.error == "NotApproved" and "not an approved tool" in obs.content

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentlab.loop import run_agent
-from agentlab.scripted import ScriptedModel
-from agentlab.tools import tool
+from agentlab.agent.loop import run_agent
+from agentlab.agent.tools import tool
+from agentlab.testing.scripted import ScriptedModel
 from agentlab.wire import ModelReply, ToolCall
 
 

@@ -11,11 +11,8 @@ from typing import Any
 
 import pytest
 
-from agentlab import journal_sqlite
-from agentlab.errors import ConfigError, UsageError
-from agentlab.executor import SubTaskResult
-from agentlab.identity import step_key
-from agentlab.journal import (
+from agentlab.durable import sqlite as journal_sqlite
+from agentlab.durable.journal import (
     PositionLog,
     Step,
     completed,
@@ -29,8 +26,11 @@ from agentlab.journal import (
     runs_frame,
     subtask_key,
 )
-from agentlab.journal_sqlite import SCHEMA_VERSION, SqliteJournal, default_path
-from agentlab.plan import Plan, SubTask
+from agentlab.durable.sqlite import SCHEMA_VERSION, SqliteJournal, default_path
+from agentlab.errors import ConfigError, UsageError
+from agentlab.fanout.plan import Plan, SubTask
+from agentlab.fanout.runners import SubTaskResult
+from agentlab.identity import step_key
 from agentlab.trace import Event
 from agentlab.wire import ModelReply, ToolCall
 
@@ -304,8 +304,8 @@ def test_resume_preview_and_run_frame(journal: SqliteJournal) -> None:
 
 WRITER = """
 import os, signal, sys
-from agentlab.journal import Step
-from agentlab.journal_sqlite import SqliteJournal
+from agentlab.durable.journal import Step
+from agentlab.durable.sqlite import SqliteJournal
 
 path, n, kill_after = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 journal = SqliteJournal(path)
@@ -358,8 +358,8 @@ def test_eight_threads_record_at_once(tmp_path: Path) -> None:
 
 RACER = """
 import sys, time
-from agentlab.journal import Step
-from agentlab.journal_sqlite import SqliteJournal
+from agentlab.durable.journal import Step
+from agentlab.durable.sqlite import SqliteJournal
 
 path, me, other, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 journal = SqliteJournal(path)

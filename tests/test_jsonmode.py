@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from agentlab.jsonmode import STRING_CAP, json_messages, parse_step, response_format, step_schema
-from agentlab.loop import run_agent
-from agentlab.models import ChatModel, ModelConfig, Secret
-from agentlab.tools import Tool
+from agentlab.agent.loop import run_agent
+from agentlab.agent.tools import Tool
+from agentlab.models.chat import ChatModel, ModelConfig, Secret
+from agentlab.models.jsonmode import STRING_CAP, json_messages, parse_step, response_format, step_schema
 from agentlab.wire import ModelReply
 
 SEARCH = {
@@ -160,8 +160,8 @@ def test_auto_mode_notices_a_server_that_ignores_tools(text_only: str, tiny_sear
 
 
 def test_auto_mode_stays_native_where_tools_work(tiny_search: Tool) -> None:
-    from agentlab.offline import serve
-    from agentlab.policy import PolicyConfig
+    from agentlab.models.offline.policy import PolicyConfig
+    from agentlab.models.offline.server import serve
 
     server = serve(PolicyConfig())
     try:

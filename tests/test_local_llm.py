@@ -1,6 +1,6 @@
 """A real model, offline: SmolLM2-135M on llama.cpp, through json tool calling (opt-in, marked local_llm).
 
-Skipped unless `agentlab.localllm.INSTALL` has been run. The model is tiny and its server drops
+Skipped unless `agentlab.models.localllm.INSTALL` has been run. The model is tiny and its server drops
 `tools`, so the run uses `--tool-calling json`: the check is that it makes a schema-valid search_kb
 call (the tool ran: its arguments passed the tool's schema) and ends with an answer or a clear reason,
 and that the cassette it recorded replays offline, identically.
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from agentlab.cli import main
-from agentlab.localllm import INSTALL, LocalLLM, available
+from agentlab.cli.main import main
+from agentlab.models.localllm import INSTALL, LocalLLM, available
 
 pytestmark = [pytest.mark.local_llm, pytest.mark.skipif(not available(), reason=f"needs: {INSTALL}")]
 

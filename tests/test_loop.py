@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agentlab.loop import run_agent
-from agentlab.scripted import ScriptedModel, calls, final
-from agentlab.tools import Tool
+from agentlab.agent.loop import run_agent
+from agentlab.agent.tools import Tool
+from agentlab.testing.scripted import ScriptedModel, calls, final
 
 
 def _observations(result_messages: list[dict]) -> list[str]:  # type: ignore[type-arg]

@@ -11,14 +11,14 @@ from typing import Any
 
 from distributed import Client
 
-from agentlab.executor import AgentRunner, Toolkit
-from agentlab.faults import FaultPlan
-from agentlab.rpc import BreakerPolicy, RetryPolicy, ToolPolicy
-from agentlab.scripted import ScriptedModel, calls, final
+from agentlab.fanout.runners import AgentRunner, Toolkit
+from agentlab.fanout.supervisor import FanOutResult, Supervisor
+from agentlab.rpc.contract import BreakerPolicy, RetryPolicy, ToolPolicy
+from agentlab.rpc.faults import FaultPlan
 from agentlab.services.api import ApiService
 from agentlab.services.api_client import ApiClient, price_tool
-from agentlab.supervisor import FanOutResult, Supervisor
 from agentlab.testing import check_script
+from agentlab.testing.scripted import ScriptedModel, calls, final
 
 GOAL = "Find the live prices for the catalog"
 PLAN = '{"subtasks": [{"id": "p1", "goal": "Look up NR-1001"}, {"id": "p2", "goal": "Look up NR-2002"}]}'

@@ -17,13 +17,13 @@ import pytest
 from distributed import Client
 
 from agentlab.errors import ServiceError
-from agentlab.executor import AgentRunner
-from agentlab.identity import identify
-from agentlab.models import offline_model
+from agentlab.fanout.runners import AgentRunner
+from agentlab.identity import Work, identify
+from agentlab.models.chat import offline_model
 from agentlab.protocols.mcp_client import McpServer, call_tool, close_sessions, import_tools
 from agentlab.protocols.mcp_toolkit import McpToolkit
-from agentlab.rpc import RetryPolicy, ToolPolicy
-from agentlab.steps import SubTask, Work
+from agentlab.rpc.contract import RetryPolicy, ToolPolicy
+from agentlab.steps import SubTask
 from agentlab.wire import ToolCall
 
 HERE = Path(__file__).parent

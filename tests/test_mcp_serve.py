@@ -15,8 +15,8 @@ import mcp_types
 import pytest
 from mcp import Client, StdioServerParameters
 
+from agentlab.cli import protocols
 from agentlab.data import demo_question
-from agentlab.protocols import cli as protocols
 from agentlab.protocols.background import Background, agentlab_command, free_port
 
 INVENTORY = Path(__file__).parent / "mcp_inventory_server.py"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import mcp_types
 import pytest
 
+from agentlab.agent.tools import Toolbox
 from agentlab.protocols.mcp_tools import approved_names, contract, public_name, result_text, to_tool
-from agentlab.rpc import ToolPolicy
-from agentlab.tools import Toolbox
+from agentlab.rpc.contract import ToolPolicy
 from agentlab.wire import ToolCall
 
 SCHEMA = {

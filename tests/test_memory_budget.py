@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from distributed import Client
 
+from agentlab.agent.loop import run_agent
+from agentlab.agent.retrieval import Document, Index, search_tool
 from agentlab.errors import BudgetExhausted
-from agentlab.loop import run_agent
+from agentlab.fanout.supervisor import Supervisor
 from agentlab.memory import Blackboard, Budget, BudgetedModel, SharedBudget, Spend
 from agentlab.memory.budget import admit, estimate_tokens
 from agentlab.memory.workloads import agent_outcome
-from agentlab.models import offline_model
-from agentlab.retrieval import Document, Index, search_tool
-from agentlab.scripted import ScriptedModel, calls, final
-from agentlab.supervisor import Supervisor
+from agentlab.models.chat import offline_model
 from agentlab.testing import FakeClock
+from agentlab.testing.scripted import ScriptedModel, calls, final
 from agentlab.wire import ModelReply
 
 DOCS = [Document("d-1", "Incident INC-1001", "The root cause of INC-1001 was a full disk on the Orion Gateway.")]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentlab.loop import run_agent
+from agentlab.agent.loop import run_agent
 from agentlab.memory import Blackboard, Entry, view
 from agentlab.memory.agent_tools import board_tools, post_finding_tool
 from agentlab.memory.context import board_view_tool, count_tokens
-from agentlab.scripted import ScriptedModel, calls, final
+from agentlab.testing.scripted import ScriptedModel, calls, final
 from agentlab.trace import Trace
 
 

@@ -24,10 +24,10 @@ print(LongTermMemory(sys.argv[1] + "/memory.sqlite").remember_board(board, run_i
 
 RUN_2 = """
 import json, sys
-from agentlab.loop import run_agent
+from agentlab.agent.loop import run_agent
 from agentlab.memory import LongTermMemory
-from agentlab.models import offline_model
-from agentlab.retrieval import search_tool
+from agentlab.models.chat import offline_model
+from agentlab.agent.retrieval import search_tool
 memory = LongTermMemory(sys.argv[1] + "/memory.sqlite")
 tools = [search_tool(memory, "search_memory")]
 result = run_agent("What was the root cause of INC-2042?", model=offline_model(), tools=tools)

@@ -7,11 +7,11 @@ import argparse
 import httpx2
 import pytest
 
-from agentlab.cli_model import add_model_arguments, model_from_args
+from agentlab.cli.model_options import add_model_arguments, model_from_args
 from agentlab.errors import ConfigError, ModelUnavailable
-from agentlab.models import ChatModel, ModelConfig, Secret, from_env
+from agentlab.models.chat import ChatModel, ModelConfig, Secret, from_env
+from agentlab.models.transport import BoundedTransport, retry_delay, should_retry
 from agentlab.testing.hostile import HostileServer
-from agentlab.transport import BoundedTransport, retry_delay, should_retry
 
 KEY = "sk-limits-test-key-987654321"
 

@@ -15,12 +15,12 @@ import pytest
 from openai._utils import maybe_transform  # the SDK's own request transform, which ChatModel skips
 from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
 
+from agentlab.agent.loop import run_agent
+from agentlab.agent.tools import Tool, tool
 from agentlab.errors import CassetteMiss, ConfigError, ModelUnavailable
-from agentlab.loop import run_agent
-from agentlab.models import ChatModel, ModelConfig, Secret, from_env, offline_model
-from agentlab.offline import MODEL_NAME, serve
-from agentlab.policy import PolicyConfig
-from agentlab.tools import Tool, tool
+from agentlab.models.chat import ChatModel, ModelConfig, Secret, from_env, offline_model
+from agentlab.models.offline.policy import PolicyConfig
+from agentlab.models.offline.server import MODEL_NAME, serve
 
 
 def test_offline_endpoint_speaks_the_openai_wire_format() -> None:

@@ -11,16 +11,17 @@ from typing import Any
 
 import pytest
 
+from agentlab.agent.loop import run_agent
+from agentlab.durable.sqlite import SqliteJournal
 from agentlab.errors import AgentlabError, JournalMismatch, ScriptError
-from agentlab.executor import SleepRunner
-from agentlab.journal_sqlite import SqliteJournal
-from agentlab.loop import run_agent
-from agentlab.models import offline_model
-from agentlab.rounds import FanOutPolicy
-from agentlab.scripted import ScriptedModel, calls, final
-from agentlab.steps import STOP_REASONS, SubTaskResult, Work
-from agentlab.supervisor import FanOutResult, Supervisor
+from agentlab.fanout.rounds import FanOutPolicy
+from agentlab.fanout.runners import SleepRunner
+from agentlab.fanout.supervisor import FanOutResult, Supervisor
+from agentlab.identity import Work
+from agentlab.models.chat import offline_model
+from agentlab.steps import STOP_REASONS, SubTaskResult
 from agentlab.testing import InlineDispatcher
+from agentlab.testing.scripted import ScriptedModel, calls, final
 from agentlab.wire import Message, ModelReply
 
 PLAN_AB = '{"subtasks": [{"id": "a", "goal": "find A"}, {"id": "b", "goal": "find B"}]}'

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from agentlab.errors import InvalidArguments
-from agentlab.plan import Plan, SubTask
+from agentlab.fanout.plan import Plan, SubTask
+from agentlab.models.offline.skills import offline_plan, offline_reduce
 from agentlab.prompts import findings_block, parse_findings, reduce_prompt
-from agentlab.skills import offline_plan, offline_reduce
 
 
 def test_ready_follows_dependencies() -> None:

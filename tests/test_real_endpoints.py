@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from agentlab.cli import main
-from agentlab.offline import serve
-from agentlab.policy import PolicyConfig
+from agentlab.cli.main import main
+from agentlab.models.offline.policy import PolicyConfig
+from agentlab.models.offline.server import serve
 from agentlab.testing.hostile import MODES, HostileServer
 
 KEY = "sk-hostile-test-key-0123456789"
@@ -148,7 +148,7 @@ def test_a_real_small_models_run_replays_offline(capfd: pytest.CaptureFixture[st
         AGENTLAB_BASE_URL=http://127.0.0.1:8080/v1 agentlab run "What was the root cause of INC-2108?" \\
             --single --tool-calling json --max-tokens 200 --cassette tests/cassettes/smollm2_inc2108.jsonl
 
-    (served by `python -m agentlab.localllm --port 8080`, with AGENTLAB_TIMEOUT=900). A miss here means the
+    (served by `python -m agentlab.models.localllm --port 8080`, with AGENTLAB_TIMEOUT=900). A miss here means the
     requests changed (the tools, their schema or the json-mode prompt): record the tape again.
     """
     code = main(

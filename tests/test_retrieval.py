@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from agentlab.agent.retrieval import Document, Index, recall_at_k
 from agentlab.data import kb_documents, kb_index, kb_questions
-from agentlab.retrieval import Document, Index, recall_at_k
 
 
 def test_rare_terms_outrank_common_ones(tiny_index: Index) -> None:

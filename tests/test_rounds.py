@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from agentlab.errors import UsageError
-from agentlab.executor import SleepRunner
-from agentlab.fanout import run_round
-from agentlab.plan import Plan
-from agentlab.rounds import FanOutPolicy, closing_reason, on_timer, timers_for
-from agentlab.scripted import ScriptedModel, calls
+from agentlab.fanout.plan import Plan
+from agentlab.fanout.round import run_round
+from agentlab.fanout.rounds import FanOutPolicy, closing_reason, on_timer, timers_for
+from agentlab.fanout.runners import SleepRunner
+from agentlab.fanout.supervisor import Supervisor
 from agentlab.steps import SubTask
-from agentlab.supervisor import Supervisor
 from agentlab.testing import InlineDispatcher
+from agentlab.testing.scripted import ScriptedModel, calls
 
 
 class Recorder:

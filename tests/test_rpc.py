@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from agentlab import rpc
 from agentlab.errors import CircuitOpen, ServiceError, Throttled, ToolTimeout
 from agentlab.identity import canonical, step_key
+from agentlab.rpc import contract as rpc
 
 
 def test_backoff_doubles_caps_and_jitters_within_bounds() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from agentlab.agent.tools import Toolbox
 from agentlab.services import _isolation, _per_run, _sandbox_init, sandbox
 from agentlab.services.sandbox import (
     SandboxLimits,
@@ -28,7 +29,6 @@ from agentlab.services.sandbox import (
     run_python,
     sandbox_tool,
 )
-from agentlab.tools import Toolbox
 from agentlab.wire import ToolCall
 
 AVAILABLE = isolation_available()

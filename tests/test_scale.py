@@ -16,17 +16,17 @@ from typing import Any
 
 from distributed import Client
 
-from agentlab.dagview import LiveDag
-from agentlab.dispatch import LaneDispatcher
-from agentlab.durable import DurableRun
-from agentlab.executor import SleepRunner
-from agentlab.fanout import FanOutPolicy, run_round
+from agentlab.durable.run import DurableRun
+from agentlab.durable.sqlite import SqliteJournal
+from agentlab.fanout.lanes import LaneDispatcher
+from agentlab.fanout.plan import Plan
+from agentlab.fanout.round import FanOutPolicy, run_round
+from agentlab.fanout.runners import SleepRunner
 from agentlab.identity import _identify_slowly, identify
-from agentlab.journal_sqlite import SqliteJournal
-from agentlab.plan import Plan
 from agentlab.steps import SubTask, SubTaskResult
 from agentlab.testing import InlineDispatcher
-from agentlab.widgets import LiveProgress
+from agentlab.views.dag import LiveDag
+from agentlab.views.widgets import LiveProgress
 
 
 def lines_run(fn: Callable[[], Any]) -> tuple[int, Any]:

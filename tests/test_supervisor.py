@@ -10,16 +10,17 @@ from typing import Any
 import pytest
 from distributed import Client
 
+from agentlab.course.seedplan import report, seed_plan
 from agentlab.data import demo_goal
-from agentlab.dispatch import FuturesDispatcher, LaneDispatcher
-from agentlab.executor import SleepRunner
-from agentlab.fanout import FanOutPolicy, fan_out, run_round
-from agentlab.models import offline_model
-from agentlab.plan import Plan, SubTask
-from agentlab.scripted import ScriptedModel, calls
-from agentlab.seedplan import report, seed_plan
-from agentlab.steps import SubTaskResult, Work
-from agentlab.supervisor import Supervisor
+from agentlab.fanout.lanes import FuturesDispatcher, LaneDispatcher
+from agentlab.fanout.plan import Plan, SubTask
+from agentlab.fanout.round import FanOutPolicy, fan_out, run_round
+from agentlab.fanout.runners import SleepRunner
+from agentlab.fanout.supervisor import Supervisor
+from agentlab.identity import Work
+from agentlab.models.chat import offline_model
+from agentlab.steps import SubTaskResult
+from agentlab.testing.scripted import ScriptedModel, calls
 
 
 @pytest.fixture(params=["lanes", "futures"])

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 
 import pytest
 
-from agentlab import rpc
-from agentlab.faults import FaultPlan
-from agentlab.guarded import GuardedToolbox, Services
-from agentlab.loop import run_agent
-from agentlab.models import offline_model
+from agentlab.agent.loop import run_agent
+from agentlab.models.chat import offline_model
+from agentlab.rpc import contract as rpc
+from agentlab.rpc.faults import FaultPlan
+from agentlab.rpc.guarded import GuardedToolbox, Services
 from agentlab.services.api import ApiService
 from agentlab.services.api_client import ApiClient, payment_tool, price_tool
 from agentlab.testing import FakeClock
@@ -118,7 +118,7 @@ def test_an_agent_asking_for_an_unapproved_api_is_refused_and_the_refusal_logged
 ) -> None:
     with api() as (service, client):
         box = GuardedToolbox([price_tool(client), payment_tool(client)], approved=["get_price"])
-        with caplog.at_level("WARNING", logger="agentlab.rpc"):
+        with caplog.at_level("WARNING", logger="agentlab.rpc.contract"):
             result = run_agent("Pay 99.5 for NR-1002 on order ORD-1", model=offline_model(), tools=box, max_turns=2)
     assert service.ledger() == []
     refusals = [m["content"] for m in result.messages if m["role"] == "tool"]

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
+from agentlab.agent.tools import Toolbox, tool
 from agentlab.errors import UsageError
-from agentlab.tools import Toolbox, tool
 from agentlab.wire import ToolCall
 
 

@@ -7,10 +7,10 @@ import statistics
 
 import pytest
 
+from agentlab.agent.loop import run_agent
+from agentlab.agent.tools import Tool
 from agentlab.analysis import expected_turns
-from agentlab.loop import run_agent
-from agentlab.models import offline_model
-from agentlab.tools import Tool
+from agentlab.models.chat import offline_model
 
 
 @pytest.mark.slow

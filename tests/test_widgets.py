@@ -8,11 +8,11 @@ matplotlib.use("Agg")
 
 from distributed import Client
 
-from agentlab.executor import SleepRunner
-from agentlab.fanout import FanOutPolicy
-from agentlab.models import offline_model
-from agentlab.supervisor import Supervisor
-from agentlab.widgets import LiveProgress, critical_ids, gantt
+from agentlab.fanout.round import FanOutPolicy
+from agentlab.fanout.runners import SleepRunner
+from agentlab.fanout.supervisor import Supervisor
+from agentlab.models.chat import offline_model
+from agentlab.views.widgets import LiveProgress, critical_ids, gantt
 
 
 def test_live_progress_follows_a_fan_out_and_the_gantt_marks_the_critical_path(client: Client) -> None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 
+from agentlab.agent.tools import Tool, tool
 from agentlab.memory.board import Blackboard
 from agentlab.memory.context import board_view_tool
-from agentlab.tools import Tool, tool
 
 __all__ = ["board_tools", "post_finding_tool"]
 

@@ -23,7 +23,7 @@ from agentlab.errors import AgentlabError, BudgetExhausted
 from agentlab.memory.budget import Admission, Budget, Spend, estimate_tokens
 from agentlab.memory.context import count_tokens
 from agentlab.memory.server import ServerHandle
-from agentlab.models import Model
+from agentlab.models.chat import Model
 from agentlab.wire import Message, ModelReply
 
 __all__ = ["BudgetedModel", "SharedBudget"]

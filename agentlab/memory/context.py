@@ -26,10 +26,10 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from agentlab.agent.tools import Tool, tool
 from agentlab.memory.board import Blackboard
 from agentlab.memory.values import Entry
 from agentlab.text import content_terms
-from agentlab.tools import Tool, tool
 from agentlab.trace import Trace
 
 __all__ = ["RULE", "ContextView", "board_view_tool", "count_tokens", "view"]

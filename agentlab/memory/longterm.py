@@ -32,9 +32,9 @@ from typing import Any, Protocol
 import numpy as np
 import openai
 
+from agentlab.agent.retrieval import Document
 from agentlab.memory.board import Blackboard
 from agentlab.memory.store import open_db
-from agentlab.retrieval import Document
 from agentlab.text import content_terms
 
 __all__ = ["Embedder", "HashingEmbedder", "LongTermMemory", "OpenAIEmbedder", "embedder_from_env"]

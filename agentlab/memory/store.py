@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agentlab.journal import check_payload
-from agentlab.journal_sqlite import default_path
+from agentlab.durable.journal import check_payload
+from agentlab.durable.sqlite import default_path
 from agentlab.memory.tables import Tables
 from agentlab.memory.values import Entry, Fence, WriteResult
 

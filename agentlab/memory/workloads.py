@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 from distributed import Queue, Variable
 
-from agentlab.loop import run_agent
+from agentlab.agent.loop import run_agent
+from agentlab.agent.tools import Tool
 from agentlab.memory.board import Blackboard
-from agentlab.models import Model
-from agentlab.tools import Tool
+from agentlab.models.chat import Model
 
 __all__ = [
     "agent_outcome",

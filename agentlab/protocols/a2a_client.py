@@ -38,9 +38,10 @@ from a2a.types import AgentCard, CancelTaskRequest, Message, Part, Role, SendMes
 from distributed import Client, get_worker
 
 from agentlab.errors import NotApproved
-from agentlab.executor import Runner, where
-from agentlab.fanout import Observer
-from agentlab.steps import SubTask, SubTaskResult, SubTaskState, Work
+from agentlab.fanout.round import Observer
+from agentlab.fanout.runners import Runner, where
+from agentlab.identity import Work
+from agentlab.steps import SubTask, SubTaskResult, SubTaskState
 from agentlab.trace import Event
 
 __all__ = ["TOPIC", "A2ARunner", "Delegation", "RemoteAgent", "TaskUpdate", "adelegate", "delegate", "follow"]

@@ -11,7 +11,7 @@ of its own, streamed to the caller as it changes:
                          ├──▶ failed           (the agent could not answer)
                          └──▶ canceled         (the caller cancelled it)
 
-`AgentExecutor` here runs one ReAct agent (`agentlab.loop.run_agent`) per task, in a thread so the
+`AgentExecutor` here runs one ReAct agent (`agentlab.agent.loop.run_agent`) per task, in a thread so the
 server's event loop keeps streaming. Cancelling stops *waiting* for that thread and marks the task
 canceled at once; the thread finishes its current step and its late result is dropped (a Python thread
 cannot be killed — the course's "timeouts must really bound time" applies to the caller, who is free).
@@ -36,9 +36,9 @@ from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill, 
 from a2a.utils import TransportProtocol
 from starlette.applications import Starlette
 
-from agentlab.loop import RunResult, run_agent
-from agentlab.models import Model
-from agentlab.tools import Tool
+from agentlab.agent.loop import RunResult, run_agent
+from agentlab.agent.tools import Tool
+from agentlab.models.chat import Model
 from agentlab.wire import Message, ModelReply
 
 __all__ = ["AgentExecutorAdapter", "Report", "ResearchAgent", "a2a_app", "agent_card", "serve"]
@@ -76,8 +76,8 @@ class ResearchAgent:
 
     def __call__(self, goal: str, report: Report = lambda line: None) -> RunResult:
         if self.tools is None:
+            from agentlab.agent.retrieval import search_tool  # noqa: PLC0415
             from agentlab.data import kb_index  # noqa: PLC0415  (the datasets load only when serving)
-            from agentlab.retrieval import search_tool  # noqa: PLC0415
 
             tools: Sequence[Tool] = [search_tool(kb_index())]
         else:

@@ -44,11 +44,11 @@ import pydantic
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from agentlab.agent.tools import Tool
 from agentlab.errors import ServiceError, ToolTimeout
-from agentlab.guarded import GuardedToolbox
 from agentlab.protocols.mcp_tools import McpTool, approved_names, contract, public_name, to_tool
-from agentlab.rpc import ToolPolicy
-from agentlab.tools import Tool
+from agentlab.rpc.contract import ToolPolicy
+from agentlab.rpc.guarded import GuardedToolbox
 
 __all__ = [
     "McpServer",

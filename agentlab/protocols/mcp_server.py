@@ -26,9 +26,9 @@ import mcp_types
 from mcp.server import Server, ServerRequestContext
 from mcp.server.stdio import stdio_server
 
-from agentlab.guarded import GuardedToolbox
-from agentlab.rpc import RetryPolicy, ToolPolicy
-from agentlab.tools import Tool
+from agentlab.agent.tools import Tool
+from agentlab.rpc.contract import RetryPolicy, ToolPolicy
+from agentlab.rpc.guarded import GuardedToolbox
 from agentlab.wire import ToolCall
 
 __all__ = ["ANNOTATIONS", "mcp_server", "serve_http", "serve_stdio", "standard_tools"]
@@ -103,8 +103,8 @@ def standard_tools(stack: ExitStack, prices_url: str | None = None) -> list[Tool
     Without `prices_url` a local price service (the catalog's live prices) is started on loopback and
     stopped when `stack` closes.
     """
+    from agentlab.agent.retrieval import search_tool  # noqa: PLC0415
     from agentlab.data import kb_index, read_json  # noqa: PLC0415  (datasets load only when serving)
-    from agentlab.retrieval import search_tool  # noqa: PLC0415
     from agentlab.services.api import ApiService  # noqa: PLC0415
     from agentlab.services.api_client import ApiClient, price_tool  # noqa: PLC0415
     from agentlab.services.sandbox import sandbox_tool  # noqa: PLC0415

@@ -16,11 +16,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from agentlab.executor import DEFAULT_POLICIES, Toolkit, worker_services
-from agentlab.guarded import GuardedToolbox, Services
+from agentlab.agent.tools import Tool
+from agentlab.fanout.runners import DEFAULT_POLICIES, Toolkit, worker_services
 from agentlab.identity import StepId
 from agentlab.protocols.mcp_client import McpServer, McpToolset, import_tools
-from agentlab.tools import Tool
+from agentlab.rpc.guarded import GuardedToolbox, Services
 
 __all__ = ["McpToolkit", "imported"]
 

@@ -31,9 +31,9 @@ import jsonschema  # type: ignore[import-untyped]
 import mcp_types
 import pydantic
 
+from agentlab.agent.tools import Tool
 from agentlab.errors import ToolFailed
-from agentlab.rpc import RetryPolicy, ToolPolicy
-from agentlab.tools import Tool
+from agentlab.rpc.contract import RetryPolicy, ToolPolicy
 
 __all__ = ["McpTool", "approved_names", "contract", "public_name", "result_text", "to_tool"]
 

@@ -34,8 +34,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from agentlab.errors import UsageError
-from agentlab.faults import Fault, FaultPlan
-from agentlab.rpc import Bucket, RateLimit, take_token
+from agentlab.rpc.contract import Bucket, RateLimit, take_token
+from agentlab.rpc.faults import Fault, FaultPlan
 
 __all__ = ["OUTCOMES", "ApiService", "Charge", "request_key"]
 

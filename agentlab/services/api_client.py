@@ -26,9 +26,9 @@ from urllib.parse import quote
 
 import httpx2
 
+from agentlab.agent.tools import Tool, tool
 from agentlab.errors import ServiceError, Throttled, ToolTimeout
-from agentlab.guarded import idempotency_key
-from agentlab.tools import Tool, tool
+from agentlab.rpc.guarded import idempotency_key
 
 __all__ = ["ApiClient", "find_mispriced", "payment_key", "payment_tool", "price_tool"]
 

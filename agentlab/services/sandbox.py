@@ -60,8 +60,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from agentlab.agent.tools import Tool, tool
 from agentlab.services import _isolation, _per_run
-from agentlab.tools import Tool, tool
 
 __all__ = [
     "PoolStats",

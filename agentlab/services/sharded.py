@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from distributed import Client, Future
 
+from agentlab.agent.retrieval import Document, Index
 from agentlab.errors import ClusterError
-from agentlab.retrieval import Document, Index
 
 __all__ = ["ShardedIndex"]
 

@@ -8,11 +8,11 @@ ScriptedModel, check_script                        a strict, picklable scripted 
 
 from __future__ import annotations
 
-from agentlab.scripted import ScriptedModel, calls, final
 from agentlab.testing.clock import FakeClock
 from agentlab.testing.cluster import ProcessCluster, kill_worker, temporary_tls_files
 from agentlab.testing.hostile import HostileServer
 from agentlab.testing.inline import InlineDispatcher
+from agentlab.testing.scripted import ScriptedModel, calls, final
 from agentlab.testing.scripts import check_script
 
 __all__ = [

@@ -5,7 +5,7 @@ results as they complete, forget cancelled copies — with no cluster and no wai
 completion time comes from a `SleepRunner`-like *timing* (its `seconds(task, tag)` and `outcome(...)`),
 and `completed(timeout)` moves the `FakeClock` straight to the next completion, or by `timeout` if
 that comes first. A timeout at 0.5 s therefore happens at exactly 0.5 s, and a round of 1,000
-sub-tasks takes milliseconds. The round under test is the real `agentlab.fanout.run_round`, with
+sub-tasks takes milliseconds. The round under test is the real `agentlab.fanout.round.run_round`, with
 `clock=dispatcher.clock`.
 
 Give a copy `None` seconds (`hang={...}`) and it never completes: the round's own timeouts, quorum or
@@ -20,8 +20,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from agentlab.errors import UsageError
-from agentlab.executor import SleepRunner
-from agentlab.steps import SubTaskResult, Work
+from agentlab.fanout.runners import SleepRunner
+from agentlab.identity import Work
+from agentlab.steps import SubTaskResult
 from agentlab.testing.clock import FakeClock
 
 __all__ = ["InlineDispatcher"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from agentlab.errors import ScriptError
-from agentlab.scripted import ScriptedModel
-from agentlab.supervisor import FanOutResult
+from agentlab.fanout.supervisor import FanOutResult
+from agentlab.testing.scripted import ScriptedModel
 
 __all__ = ["check_script"]
 

@@ -1,0 +1,182 @@
+"""The ReAct loop: reason → act → observe until a final answer (lab 01; Figure 40.6.1).
+
+    1. Reason: one model step sees the goal, the tools and every observation so far.
+    2. If it asked for no tools, its content is the final answer: stop.
+    3. Act: run the turn's tool calls (in parallel when there are several); bad calls become
+       error observations, never exceptions.
+    4. Observe: append one tool message per call, and go back to 1.
+    5. At the turn budget, ask once more with tools switched off, so the run still ends with its best
+       effort and the reason it stopped ("max_turns": a best effort, not an answer).
+
+Each step is an event in the run's trace. The loop keeps no state outside this call, so an agent
+(model + tools) pickles cleanly to a Dask worker.
+
+The loop is written once, as a generator that asks for each model step and each tool turn; two drivers
+carry those out. `run_agent` calls them in the caller's thread. `arun_agent` awaits them: a model with
+`acomplete` (the offline model, through `openai.AsyncOpenAI`) waits without a thread, so a lane runs a
+thousand agents on one worker's event loop instead of on a thousand threads fighting for the GIL.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+import uuid
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from agentlab.agent.tools import Observation, Tool, Toolbox
+from agentlab.errors import AgentlabError
+from agentlab.models.blocking import run_blocking
+from agentlab.models.chat import Model
+from agentlab.steps import StopReason
+from agentlab.trace import Trace
+from agentlab.wire import Message, ModelReply, assistant_message, tool_message
+
+__all__ = ["RunResult", "arun_agent", "run_agent"]
+
+
+@dataclass
+class RunResult:
+    """How a run ended: the answer, why it stopped, the conversation and the trace."""
+
+    answer: str
+    stop_reason: StopReason
+    """"answer" (the model finished), "max_turns" (turn limit), "model_error" (endpoint failed), ...
+    (`agentlab.steps.STOP_REASONS`)."""
+    turns: int
+    """Act-observe turns taken (model steps that called tools)."""
+    messages: list[Message] = field(repr=False)
+    trace: Trace = field(repr=False)
+    error: str | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.trace.to_frame()
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{self.stop_reason}</b> after {self.turns} turn(s): {self.answer}</p>" + self.trace._repr_html_()
+
+
+Step = tuple[str, Any, str]
+"""What the loop asks of its driver: ("reason", messages, tool_choice) → a ModelReply, or ("act", reply, "")
+→ a list of Observations. An AgentlabError from the model is thrown back into the loop."""
+
+
+def _reason(messages: list[Message], trace: Trace, tool_choice: str = "auto") -> Generator[Step, Any, ModelReply]:
+    start = time.time()
+    try:
+        reply: ModelReply = yield ("reason", messages, tool_choice)
+    except AgentlabError as exc:
+        trace.add("model", "reason", start, time.time(), "error", str(exc))
+        raise
+    what = ", ".join(f"{c.name}({c.arguments[:60]})" for c in reply.tool_calls) or "final answer"
+    trace.add("model", what, start, time.time(), reply.finish_reason, (reply.content or "")[:500])
+    return reply
+
+
+def _act(reply: ModelReply, trace: Trace) -> Generator[Step, Any, list[Observation]]:
+    observations: list[Observation] = yield ("act", reply, "")
+    for obs in observations:
+        trace.add(
+            f"tool:{obs.tool}",
+            obs.content[:80],
+            obs.start,
+            obs.end,
+            "ok" if obs.ok else (obs.error or "error"),
+            obs.content[:500],
+        )
+    return observations
+
+
+def _loop(goal: str, max_turns: int, system: str | None, run_id: str | None) -> Generator[Step, Any, RunResult]:
+    """The loop itself, apart from how its model steps and tool turns are carried out (`run_agent`
+    carries them out in this thread, `arun_agent` awaits them)."""
+    trace = Trace(run_id or uuid.uuid4().hex[:12])
+    messages: list[Message] = [{"role": "system", "content": system}] if system else []
+    messages.append({"role": "user", "content": goal})
+    turns = 0
+    try:
+        while turns < max_turns:
+            reply = yield from _reason(messages, trace)  # Reason
+            messages.append(assistant_message(reply))
+            if reply.is_final and not (reply.content or "").strip():  # an empty reply is never an answer
+                note = "The model sent an empty reply (no content, no tool calls): no answer."
+                return RunResult(note, "no_answer", turns, messages, trace, error="empty reply")
+            if reply.is_final:  # Done?
+                return RunResult(reply.content or "", "answer", turns, messages, trace)
+            turns += 1
+            for obs in (yield from _act(reply, trace)):  # Act
+                messages.append(tool_message(obs.call_id, obs.content))  # Observe
+        reply = yield from _reason(messages, trace, tool_choice="none")
+    except AgentlabError as exc:
+        reason = exc.stop_reason or "model_error"
+        answer = f"The run stopped ({reason}): {exc}"
+        return RunResult(answer, reason, turns, messages, trace, error=str(exc))
+    answer = reply.content or "(no answer)"
+    if reply.tool_calls:  # a model that ignores tool_choice="none": do not run its calls
+        answer = reply.content or "The model kept asking for tools after its turn budget ran out."
+    messages.append({"role": "assistant", "content": answer})
+    note = f"Stopped at the budget of {max_turns} turns without a final answer. Best answer so far: {answer}"
+    return RunResult(note, "max_turns", turns, messages, trace)
+
+
+def run_agent(
+    goal: str,
+    *,
+    model: Model,
+    tools: Sequence[Tool] | Toolbox = (),
+    max_turns: int = 8,
+    system: str | None = None,
+    run_id: str | None = None,
+) -> RunResult:
+    """Run one ReAct agent on `goal` until it answers or spends `max_turns` act-observe turns."""
+    toolbox = tools if isinstance(tools, Toolbox) else Toolbox(list(tools))
+    loop = _loop(goal, max_turns, system, run_id)
+    step = next(loop)
+    try:
+        while True:
+            try:
+                if step[0] == "act":
+                    done: Any = toolbox.call_all(step[1].tool_calls)
+                else:
+                    done = model.complete(step[1], toolbox.schemas(), tool_choice=step[2])
+            except AgentlabError as exc:  # the loop decides how the run ends
+                step = loop.throw(exc)
+            else:
+                step = loop.send(done)
+    except StopIteration as end:
+        return end.value  # type: ignore[no-any-return]
+
+
+async def arun_agent(
+    goal: str,
+    *,
+    model: Model,
+    tools: Sequence[Tool] | Toolbox = (),
+    max_turns: int = 8,
+    system: str | None = None,
+    run_id: str | None = None,
+) -> RunResult:
+    """`run_agent`, awaited: model steps through the model's `acomplete` when it has one, tool turns (and
+    the steps of a model without one) on the process's blocking pool, so a thousand agents on one event
+    loop wait without a thousand threads."""
+    toolbox = tools if isinstance(tools, Toolbox) else Toolbox(list(tools))
+    acomplete = getattr(model, "acomplete", None) or functools.partial(run_blocking, model.complete)
+    loop = _loop(goal, max_turns, system, run_id)
+    step = next(loop)
+    try:
+        while True:
+            try:
+                if step[0] == "act":
+                    done: Any = await run_blocking(toolbox.call_all, step[1].tool_calls)
+                else:
+                    done = await acomplete(step[1], toolbox.schemas(), tool_choice=step[2])
+            except AgentlabError as exc:  # the loop decides how the run ends
+                step = loop.throw(exc)
+            else:
+                step = loop.send(done)
+    except StopIteration as end:
+        return end.value  # type: ignore[no-any-return]

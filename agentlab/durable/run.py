@@ -1,0 +1,120 @@
+"""Durable runs: the supervisor's side of the journal — replay what is recorded, record what is new (lab 04).
+
+Running a run id again after a crash (the kernel died, the CLI was killed, the machine rebooted)
+replays from the journal every step that finished — the planning and reduce replies the supervisor
+depends on, and each sub-task's result — and runs only the rest. Steps are found by their content key
+(`agentlab.identity.step_key`), never by position, so a resumed run that finishes sub-tasks in another
+order still finds each one's own result. Replayed model replies make the resumed run reach the same
+answer; idempotency keys at the services make side effects happen once (`agentlab.course.payments`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from agentlab.durable.journal import (
+    JournalStore,
+    Step,
+    completed,
+    decode_reply,
+    decode_result,
+    encode_reply,
+    encode_result,
+    subtask_key,
+)
+from agentlab.errors import JournalMismatch
+from agentlab.fanout.plan import Plan
+from agentlab.fanout.round import Observer
+from agentlab.identity import KEY_SCHEME, model_step_key
+from agentlab.steps import StopReason, SubTask, SubTaskResult
+from agentlab.wire import ModelReply
+
+__all__ = ["DurableRun"]
+
+REPLAYABLE = ("done", "failed", "blocked")
+"""Results a resume takes as they were. Timed-out and cancelled sub-tasks have no result: they run again."""
+
+
+class DurableRun:
+    """One run as the supervisor journals it; with no store it records nothing and replays nothing.
+
+    Starting a run id the journal knows resumes it — unless it was recorded under another goal or another
+    key scheme (`agentlab.identity.KEY_SCHEME`), which is refused (`JournalMismatch`): its finished steps
+    could not be found by this run's keys, so they would silently run again.
+    """
+
+    def __init__(self, store: JournalStore | None, run_id: str, goal: str) -> None:
+        self.store, self.run_id = store, run_id
+        self.done: dict[str, Step] = {}
+        self.unwritten: list[Step] = []  # sub-task results observed since the last `flush`
+        if store is not None:
+            known = store.run(run_id)
+            scheme = known.meta.get("key_scheme", 1) if known else KEY_SCHEME
+            if scheme != KEY_SCHEME:
+                raise JournalMismatch(
+                    f"run {run_id!r} was journaled under key scheme {scheme}; this agentlab uses {KEY_SCHEME}, "
+                    "so its finished steps cannot be found and would run again: start it under a new run id"
+                )
+            store.start_run(run_id, goal, {"key_scheme": KEY_SCHEME})
+            self.done = completed(store, run_id)
+
+    def _record(self, key: str, kind: str, path: str, payload: dict[str, Any]) -> None:
+        if self.store is not None:
+            self.store.append(Step(self.run_id, key, kind, path, "done", payload))
+
+    def model_step(self, path: str, prompt: str, call: Callable[[], ModelReply]) -> tuple[ModelReply, bool]:
+        """The reply for the model step at `path` with this prompt: recorded, or made now and recorded."""
+        key = model_step_key(self.run_id, path, prompt)
+        if key in self.done:
+            return decode_reply(self.done[key].payload), True
+        reply = call()
+        self._record(key, "model", path, encode_reply(reply))
+        return reply, False
+
+    def replayed(self, plan: Plan) -> dict[str, SubTaskResult]:
+        """Recorded results for this plan's sub-tasks, by sub-task id."""
+        found = {}
+        for task in plan.tasks:
+            step = self.done.get(subtask_key(self.run_id, task))
+            if step is not None:
+                result = decode_result(step.payload)
+                if result.state in REPLAYABLE:
+                    found[task.id] = result
+        return found
+
+    def recorder(self) -> Observer:
+        """An observer that takes each sub-task's result the moment it is settled; `flush` writes them.
+
+        Pass `flush` as `run_round(..., settled=...)`: the round calls it after each batch of results it
+        hears of, so a whole batch is one commit, and before it returns, so every result a round
+        returns is in the journal. Work that depends on a result may be on its way before that
+        result's commit; if the process dies in between, a resume runs the result's sub-task again
+        (execution is at-least-once; idempotency keys keep its side effects single)."""
+
+        def record(event: str, task: SubTask, info: dict[str, Any]) -> None:
+            result = info.get("result")
+            if self.store is not None and event in ("done", "failed") and isinstance(result, SubTaskResult):
+                key, path = subtask_key(self.run_id, task), f"r{task.round}/{task.id}"
+                self.unwritten.append(Step(self.run_id, key, "subtask", path, "done", encode_result(result)))
+
+        return record
+
+    def flush(self) -> None:
+        """Write the results recorded since the last flush, in one commit."""
+        if self.store is not None and self.unwritten:
+            steps, self.unwritten = self.unwritten, []
+            self.store.append_many(steps)
+
+    def abort(self, error: Exception) -> None:
+        """Record a run that ended in a fault rather than a stop reason (the cluster, the configuration)."""
+        self.flush()
+        if self.store is not None:
+            self.store.finish_run(self.run_id, "failed", f"{type(error).__name__}: {error}", type(error).__name__)
+        self.store = None  # recorded: a later finish() must not overwrite it
+
+    def finish(self, reason: StopReason, answer: str) -> None:
+        """Record how the run ended: "finished" with an answer, "failed" (with the reason) otherwise."""
+        self.flush()
+        if self.store is not None:
+            self.store.finish_run(self.run_id, "finished" if reason == "answer" else "failed", answer, reason)

@@ -1,0 +1,403 @@
+"""Dispatchers: how a fan-out's sub-tasks reach the workers (labs 03 and 05; benchmarks/fanout.py).
+
+Agent work is I/O-bound: a sub-task spends its time waiting on a model or a tool. What matters is how
+close a fan-out's wall time comes to its critical path, and two costs stand in the way:
+
+* **per-task scheduling.** One Dask future per sub-task costs ~1–3 ms of scheduler work and a ~10 ms
+  submit→result floor from batched messages; 1,000 sub-tasks pay that 1,000 times.
+* **slots.** A worker runs at most `nthreads` tasks at once, and `async def` tasks still take a slot,
+  so 1,000 waiting sub-tasks need 1,000 slots — or they queue.
+
+`FuturesDispatcher` is the plain way: one future per sub-task. Every sub-task is a task in the Dask
+dashboard, and Dask re-runs it elsewhere if its worker dies. It is right for a handful of slow steps.
+
+`LaneDispatcher` is agentlab's way for many I/O-bound steps. Each worker holds one *lane*, a Dask actor
+that keeps the runner (sent once, not per sub-task). The client calls the lane directly (no scheduler
+hop, no batching delay) with two methods:
+
+* `start(batch)` starts a batch of sub-tasks on the worker's event loop — awaiting an async runner
+  (`arun`), or in a lane thread pool for blocking runners — and answers at once;
+* `collect(wait)` is a long poll: it answers with every result finished since the last call, waiting
+  up to `wait` seconds for the first. One collecting call per lane is in flight while it holds work.
+
+So results stream back as they finish whatever the batch size: one at a time when they trickle in, in
+bulk when thousands finish together. A batch is pickled whole and sent as one bytes frame (Dask would
+serialise a list element by element). Ready sub-tasks go out in geometric flushes (`eager`, then as many
+as are in flight), each split into at most `calls_per_lane` calls per lane, so a 10,000-wide round has
+its first sub-tasks running before the last are prepared.
+
+Trade-offs, said plainly: lane work is not a Dask task, so the dashboard shows only the lanes, not the
+sub-tasks (the trace still records each one, with its worker); and Dask will not reschedule it — when a
+lane's worker dies, the dispatcher re-sends that lane's unfinished sub-tasks to the surviving lanes
+itself. Either way execution is at-least-once, which is why results are taken once per sub-task id.
+Cancelling a copy stops waiting for it; the lane still runs it to the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import functools
+import math
+import pickle as stdlib_pickle
+import queue
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+from distributed import Client, Future
+from distributed.protocol import pickle
+
+from agentlab.errors import ClusterError
+from agentlab.fanout import quietgc
+from agentlab.identity import Work
+from agentlab.steps import SubTaskResult
+
+if TYPE_CHECKING:
+    from agentlab.fanout.runners import Runner
+
+__all__ = ["Dispatcher", "FuturesDispatcher", "Lane", "LaneDispatcher", "Work", "check_runner"]
+
+
+class Dispatcher(Protocol):
+    """How a round hands sub-tasks to workers and hears back; keys are each copy's `Work.flight`."""
+
+    def submit(self, work: Work) -> None: ...
+    def flush(self) -> None: ...
+    def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]: ...
+    def cancel(self, key: str) -> None: ...
+    def close(self) -> None: ...
+
+
+def check_runner(runner: Runner) -> None:
+    """Fail now, clearly, if the runner cannot be sent to the workers (rather than deep inside Dask)."""
+    try:
+        pickle.dumps(runner)
+    except Exception as exc:
+        raise ClusterError(
+            f"the runner {type(runner).__name__} cannot be sent to the workers ({type(exc).__name__}: {exc}); "
+            "runners and the models they hold must pickle: no locks, open files or sockets in them"
+        ) from exc
+
+
+def failed(work: Work, why: str) -> SubTaskResult:
+    return work.result("failed", "", why)
+
+
+def _as_result(work: Work, value: Any) -> SubTaskResult:
+    if isinstance(value, SubTaskResult):
+        return value
+    return work.result("failed", "", f"the runner returned a {type(value).__name__}, not a SubTaskResult")
+
+
+class FuturesDispatcher:
+    """One Dask future per sub-task copy (keyed by the copy's identity)."""
+
+    def __init__(self, client: Client, runner: Runner) -> None:
+        check_runner(runner)
+        self.client, self.runner = client, runner
+        self.futures: dict[str, tuple[Work, Future[Any]]] = {}
+        self.finished: queue.Queue[str] = queue.Queue()  # keys, pushed by the futures' done callbacks
+
+    def submit(self, work: Work) -> None:
+        try:
+            future = self.client.submit(self.runner, work, key=work.flight, pure=False)
+        except Exception as exc:  # serialisation, or a closed client: the cluster cannot take the work
+            raise ClusterError(f"could not submit {work.task.id} to the cluster: {type(exc).__name__}: {exc}") from exc
+        self.futures[work.flight] = (work, future)
+        future.add_done_callback(lambda _, key=work.flight: self.finished.put(key))
+
+    def flush(self) -> None:
+        """Futures are submitted as they come."""
+
+    def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]:
+        if not self.futures:
+            return []
+        try:
+            keys = [self.finished.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while not self.finished.empty():
+            keys.append(self.finished.get_nowait())
+        done = []
+        for key in keys:
+            entry = self.futures.pop(key, None)
+            if entry is None:
+                continue  # cancelled: nobody waits for it any more
+            work, future = entry
+            if future.status not in ("finished", "error", "cancelled"):
+                # "lost": its worker died holding the result; Dask recomputes it, so wait for it again
+                self.futures[key] = entry
+                future.add_done_callback(lambda _, key=key: self.finished.put(key))
+                continue
+            if future.status == "finished":
+                done.append((key, _as_result(work, future.result())))
+            else:
+                error = future.exception() if future.status == "error" else future.status
+                done.append((key, failed(work, f"{type(error).__name__}: {error}")))
+        return done
+
+    def cancel(self, key: str) -> None:
+        entry = self.futures.pop(key, None)
+        if entry:
+            entry[1].cancel()  # stops it if queued; a running thread finishes, unread
+
+    def close(self) -> None:
+        for key in list(self.futures):
+            self.cancel(key)
+
+
+def pack(value: Any) -> bytes:
+    """A batch on the wire: one pickle of the whole list, sent as a single bytes frame.
+
+    Dask would serialise a list element by element (each with its own header, ~25 µs a sub-task each
+    way); one pickle of the batch costs ~5–7 µs a sub-task. Values a plain pickle cannot take (a result
+    holding a lambda) go through Dask's pickle, which falls back to cloudpickle."""
+    try:
+        return stdlib_pickle.dumps(value, protocol=5)
+    except Exception:
+        return bytes(pickle.dumps(value))
+
+
+def unpack(data: bytes) -> Any:
+    return stdlib_pickle.loads(data)
+
+
+class Lane:
+    """A Dask actor on one worker: it starts sub-tasks as they arrive, runs them concurrently with one
+    runner, and hands back the finished ones whenever the client collects them."""
+
+    def __init__(self, runner: Runner, threads: int = 256, address: str | None = None) -> None:
+        """`address`: where results say they ran (default: the Dask worker the actor is built on)."""
+        from distributed import get_worker  # noqa: PLC0415  (the actor is built inside a task)
+
+        self.runner = runner
+        self.arun = getattr(runner, "arun", None)
+        self.address = address or str(get_worker().address)
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="agentlab-lane")
+        self.running: set[asyncio.Task[tuple[str, SubTaskResult]]] = set()
+        self.finished: list[tuple[str, SubTaskResult]] = []
+        self.news = asyncio.Event()  # set when `finished` has something
+
+    async def start(self, batch: bytes) -> int:
+        """Start every sub-task of a packed list of `Work`; answers at once, with how many started."""
+        works = unpack(batch)
+        if works and not self.running:
+            quietgc.hold()  # thousands of coroutines, timers and results live until they finish
+        for work in works:
+            task = asyncio.ensure_future(self._one(work))  # in this context: the runner sees its worker
+            self.running.add(task)
+            task.add_done_callback(self._done)
+        await asyncio.sleep(0)  # let them start (up to their first wait) before the answer is written
+        return len(works)
+
+    async def collect(self, wait: float) -> bytes:
+        """Every result finished since the last call (packed), waiting up to `wait` s for the first."""
+        if not self.finished:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.news.wait(), wait)
+        finished, self.finished = self.finished, []
+        self.news.clear()
+        return pack(finished)
+
+    def _done(self, task: asyncio.Task[tuple[str, SubTaskResult]]) -> None:
+        self.running.discard(task)
+        try:
+            if not task.cancelled():
+                self.finished.append(task.result())
+                self.news.set()
+        finally:
+            if not self.running:
+                quietgc.release()
+
+    async def _one(self, work: Work) -> tuple[str, SubTaskResult]:
+        try:
+            if self.arun is not None:  # an AsyncRunner waits without a thread
+                value = await self.arun(work)
+            else:
+                call = functools.partial(contextvars.copy_context().run, self.runner, work)
+                value = await asyncio.get_running_loop().run_in_executor(self.pool, call)
+            result = _as_result(work, value)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # a crash, even a runner's sys.exit(), is this sub-task's failure, not the lane's
+            result = failed(work, f"{type(exc).__name__}: {exc}")
+        if not result.worker or result.worker.startswith("pid:"):
+            result = replace(result, worker=self.address)
+        return work.flight, result
+
+
+class _LaneHandle:
+    """A lane as the client knows it: where it lives, its actor key, its future (which keeps it alive),
+    and the sub-tasks it holds (`works`, kept by the supervisor's thread to re-send if the lane is lost).
+    `sent` and `collector` belong to the client's event loop: how many sub-tasks wait to be collected, and
+    the task collecting them (None when nothing is left to collect)."""
+
+    def __init__(self, number: int, future: Future[Any], address: str) -> None:
+        self.number, self.future, self.address, self.key = number, future, address, future.key
+        self.works: dict[str, Work] = {}
+        self.sent = 0
+        self.collector: asyncio.Future[None] | None = None
+        self.closed = False
+
+
+async def _call(client: Client, lane: _LaneHandle, function: str, argument: Any) -> Any:
+    """Call one of the lane's methods directly (client → worker, no scheduler hop)."""
+    reply = await client.rpc(lane.address).actor_execute(function=function, actor=lane.key, args=[argument], kwargs={})
+    if reply.get("status") != "OK":
+        raise ClusterError(f"the lane on {lane.address} failed: {reply.get('exception')!r}")
+    return reply["result"]
+
+
+async def _send(client: Client, lane: _LaneHandle, batch: list[Work], outbox: queue.Queue[Any], wait: float) -> None:
+    """On the client's event loop: start a batch on a lane, then make sure someone collects from it."""
+    lane.sent += len(batch)
+    try:
+        await _call(client, lane, "start", pack(batch))
+    except Exception as exc:  # the lane's worker died, or the call could not be delivered
+        outbox.put((lane.number, None, exc))
+        return
+    if lane.collector is None:
+        lane.collector = asyncio.ensure_future(_collect(client, lane, outbox, wait))
+
+
+async def _collect(client: Client, lane: _LaneHandle, outbox: queue.Queue[Any], wait: float) -> None:
+    """On the client's event loop: collect a lane's results as they finish (a long poll), until it holds
+    nothing more; each reply carries everything finished since the one before."""
+    try:
+        while lane.sent > 0 and not lane.closed:
+            results = unpack(await _call(client, lane, "collect", wait))
+            if results:
+                lane.sent -= len(results)
+                outbox.put((lane.number, results, None))
+    except Exception as exc:
+        outbox.put((lane.number, None, exc))
+    finally:
+        lane.collector = None
+
+
+class LaneDispatcher:
+    """Sub-tasks sent straight to one actor lane per worker, results collected as they finish (see the
+    module docstring)."""
+
+    def __init__(
+        self,
+        client: Client,
+        runner: Runner,
+        calls_per_lane: int = 1,
+        threads: int = 256,
+        eager: int = 512,
+        wait: float = 0.5,
+    ) -> None:
+        check_runner(runner)
+        self.client, self.runner, self.calls_per_lane, self.threads = client, runner, calls_per_lane, threads
+        self.eager, self.wait = eager, wait
+        self.lanes: dict[int, _LaneHandle] = {}
+        self._next_lane = 0
+        self.pending: dict[str, Work] = {}
+        self.outbox: queue.Queue[Any] = queue.Queue()
+        self.in_flight: dict[str, _LaneHandle] = {}  # flight key → the lane that holds it
+        self._open_lanes()
+
+    def _open_lanes(self, attempts: int = 20) -> None:
+        """One lane per live worker. After a worker dies the scheduler may still list it for a moment, so
+        placement may fall back to another worker, creation is bounded in time, and it is retried."""
+        for _ in range(attempts):
+            self.client.wait_for_workers(1, timeout=60)
+            workers = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
+            futures = [
+                self.client.submit(
+                    Lane, self.runner, self.threads, actor=True, workers=[w], allow_other_workers=True, pure=False
+                )
+                for w in workers
+            ]
+            for future in futures:
+                try:
+                    future.result(timeout=10)
+                    address = self.client.who_has([future])[future.key][0]
+                    self.lanes[self._next_lane] = _LaneHandle(self._next_lane, future, address)
+                    self._next_lane += 1
+                except Exception:  # that worker died while the lane was being built: use the others
+                    future.cancel()
+            if self.lanes:
+                return
+            time.sleep(0.5)
+        raise ClusterError("could not place a lane on any worker of the cluster")
+
+    def submit(self, work: Work) -> None:
+        self.pending[work.flight] = work
+        if len(self.pending) >= max(self.eager, len(self.in_flight)):
+            self.flush()  # a wide fan-out starts while the rest is still being prepared
+
+    def flush(self) -> None:
+        """Send what is pending: at most `calls_per_lane` calls per lane, spread round-robin.
+
+        A round flushes when it has dispatched what is ready; `submit` also flushes early, once as many
+        sub-tasks wait as are already in flight (`eager` at first), so flush sizes grow geometrically: the
+        first 512 sub-tasks of a 100,000-wide round start while the rest are prepared, and the round
+        takes O(log N) flushes. Results do not wait for their batch: the lane hands back whatever has
+        finished each time it is collected."""
+        if not self.pending:
+            return
+        if not self.lanes:
+            self._open_lanes()
+        work, self.pending = list(self.pending.values()), {}
+        lanes = list(self.lanes.values())
+        calls = min(len(work), len(lanes) * self.calls_per_lane)
+        size = math.ceil(len(work) / calls)
+        for i in range(0, len(work), size):
+            batch = work[i : i + size]
+            lane = lanes[(i // size) % len(lanes)]
+            for item in batch:
+                lane.works[item.flight] = item
+                self.in_flight[item.flight] = lane
+            self.client.loop.add_callback(_send, self.client, lane, batch, self.outbox, self.wait)  # type: ignore[union-attr]
+
+    def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]:
+        if not self.in_flight:
+            return []
+        try:
+            outcomes = [self.outbox.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while not self.outbox.empty():
+            outcomes.append(self.outbox.get_nowait())
+        done: list[tuple[str, SubTaskResult]] = []
+        for number, results, error in outcomes:
+            if error is not None:
+                self._lane_lost(number)
+                continue
+            for key, result in results:
+                lane = self.in_flight.pop(key, None)
+                if lane is not None:  # else cancelled, or already taken from another copy of the lane's work
+                    del lane.works[key]
+                    done.append((key, result))
+        self.flush()
+        return done
+
+    def _lane_lost(self, number: int) -> None:
+        """A lane's worker died: re-send its unfinished sub-tasks to the other lanes (at-least-once)."""
+        lane = self.lanes.pop(number, None)
+        if lane is None:
+            return  # already known
+        lane.closed = True
+        for key, work in lane.works.items():
+            if self.in_flight.pop(key, None) is not None:
+                self.pending[key] = work
+        lane.works.clear()
+
+    def cancel(self, key: str) -> None:
+        """Stop waiting for a copy: a running sub-task cannot be stopped, and its result will not be read."""
+        self.pending.pop(key, None)
+        lane = self.in_flight.pop(key, None)
+        if lane is not None:
+            del lane.works[key]
+
+    def close(self) -> None:
+        for lane in self.lanes.values():
+            lane.closed = True
+        self.pending.clear()
+        self.in_flight.clear()
+        self.lanes.clear()  # releasing the lanes' futures lets Dask retire the actors

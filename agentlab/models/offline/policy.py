@@ -1,0 +1,314 @@
+"""The offline model's policy: a seeded rule-based reasoner that reads the conversation (lab 01).
+
+It is what answers when no real model is configured. It sees exactly what a real model sees — the
+goal, the tool schemas and every observation so far — and decides like a careful junior analyst:
+
+1. Read the goal; pick the tool whose name and description best fit it and whose arguments it can
+   fill from the goal (a search query, the ids it mentions, an arithmetic expression).
+2. Call it — once per entity when the goal names several (parallel tool calls in one turn).
+3. Read the observations. With probability `q` it *recognises* the evidence this turn; if the
+   evidence is there, it answers, citing it. Otherwise it reformulates and acts again.
+
+So each turn that has not yet finished succeeds with probability q, and the number of
+act-observe turns T is geometric with E[T] = 1/q (when the first search finds the evidence).
+Every random draw comes from a generator seeded by (seed, the conversation so far), so a given
+conversation always gets the same reply, whatever order or process asks.
+
+Left out: real language understanding. Answers are extractive (the best-matching sentence).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentlab.errors import UsageError
+from agentlab.latency import Latency
+from agentlab.models.offline.skills import offline_plan, offline_reduce, synthesize
+from agentlab.text import content_terms, distinctive_terms, sentences, stem, tokenize
+
+__all__ = ["Decision", "PolicyConfig", "decide"]
+
+_ID = re.compile(r"\b[A-Z]{2,}-\d+\b")
+_EXPR = re.compile(r"[-+*/().\d\s]{3,}")
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
+_QUERY_PARAMS = ("query", "q", "question", "text", "topic", "search")
+_CODE_PARAMS = ("code", "expression", "source", "program")
+_GIVE_UP_AFTER_ERRORS = 3
+# the few paraphrases the offline model knows (stemmed): "root cause" is also "traced to", and so on
+_ALIASES = {"caus": ("trac",), "last": ("duration",), "uptim": ("availability",), "availability": ("uptim",)}
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """The offline model's knobs; all behaviour is a pure function of these and the conversation."""
+
+    seed: int = 0
+    q: float = 1.0
+    """Probability that a turn recognises the evidence it has (the course's per-turn success q)."""
+    latency: Latency = field(default_factory=Latency)
+    """How long one model step takes (the server sleeps this long before replying)."""
+    malformed_rate: float = 0.0
+    """Probability that a tool-calling step emits a broken call (bad JSON, unknown tool, bad types)."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.q <= 1.0:
+            raise UsageError(f"q must be in (0, 1], got {self.q}")
+        if not 0.0 <= self.malformed_rate <= 1.0:
+            raise UsageError(f"malformed_rate must be in [0, 1], got {self.malformed_rate}")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One model step: final `content`, or `tool_calls` as (name, arguments-json) pairs; and its latency."""
+
+    content: str | None
+    tool_calls: tuple[tuple[str, str], ...]
+    latency: float
+
+
+@dataclass
+class _Reading:
+    """What the policy extracts from the conversation before deciding."""
+
+    goal: str
+    turns: int = 0
+    passages: list[str] = field(default_factory=list)
+    outputs: list[tuple[str, str]] = field(default_factory=list)
+    trailing_errors: list[str] = field(default_factory=list)
+
+
+def _read(messages: list[dict[str, Any]]) -> _Reading:
+    goal = next((str(m.get("content") or "") for m in messages if m.get("role") == "user"), "")
+    reading = _Reading(goal=goal)
+    names: dict[str, str] = {}
+    for m in messages:
+        if m.get("role") == "assistant" and m.get("tool_calls"):
+            reading.turns += 1
+            for c in m["tool_calls"]:
+                names[str(c.get("id"))] = str((c.get("function") or {}).get("name"))
+        elif m.get("role") == "tool":
+            text = str(m.get("content") or "")
+            if text.startswith("error:"):
+                reading.trailing_errors.append(text)
+                continue
+            reading.trailing_errors.clear()
+            reading.outputs.append((names.get(str(m.get("tool_call_id")), "?"), text))
+            reading.passages.extend(p.strip() for p in re.split(r"\n\s*\n", text) if p.strip())
+    return reading
+
+
+def _rng(config: PolicyConfig, messages: list[dict[str, Any]], salt: str = "") -> random.Random:
+    digest = hashlib.sha256(json.dumps([config.seed, salt, messages], sort_keys=True, default=str).encode())
+    return random.Random(int.from_bytes(digest.digest()[:8], "big"))
+
+
+def _entities(goal: str) -> list[str]:
+    return list(dict.fromkeys(_ID.findall(goal)))
+
+
+def _without_entities(goal: str) -> str:
+    """The goal's content words minus its ids (and their parts): what is asked about each entity."""
+    ids = set(tokenize(" ".join(_entities(goal))))
+    return " ".join(t for t in content_terms(goal) if t not in ids)
+
+
+@functools.lru_cache(maxsize=4096)
+def _passage(
+    passage: str,
+) -> tuple[frozenset[str], frozenset[str], tuple[tuple[str, frozenset[str], frozenset[str]], ...]]:
+    """A passage as `_evidence` reads it: its terms, its title's terms, and each sentence with its words and
+    their stems. Made once per passage text: a thousand agents read the same few documents."""
+    title = passage.splitlines()[0] if passage.startswith("[") else ""
+    read = []
+    for sentence in sentences(passage[len(title) :]):
+        words = frozenset(tokenize(sentence))
+        read.append((sentence, words, frozenset(stem(w) for w in words)))
+    return frozenset(tokenize(passage)), frozenset(tokenize(title)), tuple(read)
+
+
+def _evidence(goal: str, passages: list[str]) -> tuple[str, str] | None:
+    """The best answer sentence and its passage, among passages that mention every distinctive term.
+
+    Distinctive terms (ids, names, weeks, regions) pick the document; the goal's other words pick the
+    sentence inside it, so "What was the root cause of INC-2041?" lands on the root-cause sentence.
+    """
+    must = set(distinctive_terms(goal))
+    plain = {stem(t) for t in content_terms(goal) if t not in set(tokenize(" ".join(must)))}
+    plain |= {alias for t in plain for alias in _ALIASES.get(t, ())}
+    best: tuple[float, str, str] | None = None
+    for rank, passage in enumerate(passages):
+        terms, title_terms, read = _passage(passage)
+        if not must <= terms:
+            continue
+        in_title = must & title_terms
+        for sentence, words, stems in read:
+            overlap = len(stems & plain)
+            # a sentence that only restates the document's identity (its title's terms) says little
+            fresh = len((words & must) - in_title) - len(words & in_title)
+            if plain and not overlap:
+                continue  # a sentence that shares nothing with the question does not answer it
+            score = overlap + 0.25 * fresh + 0.5 * len(in_title) - 0.01 * rank
+            if best is None or score > best[0]:
+                best = (score, sentence, passage)
+    return None if best is None else (best[1], best[2])
+
+
+def _answer(goal: str, reading: _Reading) -> str | None:
+    """An answer built from the evidence, or None if the observations do not support one yet."""
+    parts = _entities(goal) if len(_entities(goal)) > 1 else [goal]
+    found = []
+    for part in parts:
+        sub_goal = part if part == goal else f"{part} {_without_entities(goal)}"
+        hit = _evidence(sub_goal, reading.passages)
+        if hit is None:
+            return None
+        sentence, passage = hit
+        cite = re.match(r"\[([^\]]+)\]", passage)
+        found.append(sentence + (f" [{cite.group(1)}]" if cite and cite.group(0) not in sentence else ""))
+    return " ".join(found)
+
+
+def _tool_outputs_answer(reading: _Reading) -> str | None:
+    """For non-search tools (prices, code), the answer is what the tools returned."""
+    if not reading.outputs:
+        return None
+    return "; ".join(f"{name} -> {text[:300]}" for name, text in reading.outputs)
+
+
+def _fill(schema: dict[str, Any], goal: str, turn: int) -> list[dict[str, Any]] | None:
+    """Argument sets for one tool, filled from the goal; None if a required argument cannot be filled."""
+    params = schema.get("parameters") or {}
+    props: dict[str, Any] = params.get("properties") or {}
+    required = list(params.get("required") or [])
+    entities = _entities(goal)
+    numbers = [float(n) for n in _NUMBER.findall(_ID.sub(" ", goal))]
+    base: dict[str, Any] = {}
+    fan_param: str | None = None
+    for name, prop in props.items():
+        lname = name.lower()
+        examples = {e.split("-")[0] for e in _ID.findall(str(prop.get("description", "")))}
+        typed = [e for e in entities if e.split("-")[0] in examples]  # ids shaped like the schema's example
+        if typed and fan_param is None and len(typed) > 1:
+            fan_param, entities = name, typed
+        elif typed:
+            base[name] = typed[0]
+        elif lname in _QUERY_PARAMS:
+            base[name] = _query(goal, turn)
+        elif lname in _CODE_PARAMS:
+            expr = max((e.strip() for e in _EXPR.findall(goal)), key=len, default="")
+            if expr and any(op in expr for op in "+-*/"):
+                base[name] = f"print({expr})" if lname == "code" else expr
+        elif (lname.endswith(("id", "sku", "key")) or lname == "incident") and entities and fan_param is None:
+            fan_param = name
+        elif lname in ("k", "limit", "top_k") and prop.get("type") == "integer":
+            base[name] = 5 * min(turn, 3)
+        elif prop.get("type") in ("integer", "number") and numbers:
+            value = numbers.pop(0)
+            base[name] = int(value) if prop["type"] == "integer" and value.is_integer() else value
+    if any(r not in base and r != fan_param for r in required):
+        return None
+    if fan_param is None:
+        return [base]
+    return [{**base, fan_param: e} for e in entities]
+
+
+def _query(goal: str, turn: int) -> str:
+    """Reformulate the search by turn: all content words, then the distinctive ones, then the rest."""
+    terms = content_terms(goal)
+    distinctive = set(distinctive_terms(goal))
+    special = [t for t in terms if t in distinctive]
+    plain = [t for t in terms if t not in special]
+    variants = [terms, special or terms, plain or terms]
+    return " ".join(variants[(turn - 1) % len(variants)])
+
+
+def _choose(tools: list[dict[str, Any]], goal: str, turn: int) -> list[tuple[str, dict[str, Any]]]:
+    """The calls for this turn: the best-fitting tool whose arguments can be filled from the goal."""
+    words = set(content_terms(goal))
+    ranked = []
+    for entry in tools:
+        fn = entry.get("function") or {}
+        filled = _fill(fn, goal, turn)
+        if filled is None or not fn.get("name"):
+            continue
+        about = set(tokenize(f"{fn['name'].replace('_', ' ')} {fn.get('description', '')}"))
+        ranked.append((len(words & about) + (len(filled) > 1 or 0), str(fn["name"]), filled))
+    if not ranked:
+        return []
+    _, name, arg_sets = max(ranked, key=lambda r: r[0])
+    if len(arg_sets) == 1 and len(_entities(goal)) > 1 and "query" in arg_sets[0]:
+        # a search for several entities: one query per entity, run in parallel
+        arg_sets = [{**arg_sets[0], "query": f"{e} {_without_entities(goal)}"} for e in _entities(goal)]
+    return [(name, args) for args in arg_sets]
+
+
+def _corrupt(name: str, args: dict[str, Any], rng: random.Random) -> tuple[str, str]:
+    """A broken version of a call, as real models sometimes emit."""
+    kind = rng.choice(["bad_json", "unknown_tool", "bad_types"])
+    if kind == "bad_json":
+        return name, json.dumps(args)[:-1]
+    if kind == "unknown_tool":
+        return f"{name}_v2", json.dumps(args)
+    return name, json.dumps({k: [v] for k, v in args.items()} or {"unexpected": True})
+
+
+def decide(
+    config: PolicyConfig,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]] | None = None,
+    tool_choice: Any = "auto",
+) -> Decision:
+    """Read the conversation and decide the next step (see the module docstring for the rules)."""
+    tools = tools or []
+    reading = _read(messages)
+    rng = _rng(config, messages)
+    latency = config.latency.sample(_rng(config, messages, "latency"))
+    supervising = _supervisor_step(tools, reading.goal, latency)
+    if supervising is not None:
+        return supervising
+    found = _answer(reading.goal, reading) if reading.passages else None
+    if tool_choice == "none" or not tools:
+        fallback = found or _tool_outputs_answer(reading) or synthesize(reading.goal)
+        return Decision(fallback or f"I could not find an answer to: {reading.goal}", (), latency)
+    if len(reading.trailing_errors) >= _GIVE_UP_AFTER_ERRORS:
+        return Decision(f"I could not finish: the tools keep failing ({reading.trailing_errors[-1]})", (), latency)
+    recognised = rng.random() < config.q
+    if reading.turns and not reading.trailing_errors and recognised:
+        if found:
+            return Decision(found, (), latency)
+        searched = any(n for n, _ in reading.outputs if _choose_is_search(tools, n))
+        if not searched and reading.outputs:
+            return Decision(_tool_outputs_answer(reading), (), latency)
+    calls = _choose(tools, reading.goal, reading.turns + 1)
+    if not calls:
+        return Decision(f"None of my tools can help with: {reading.goal}", (), latency)
+    encoded = [(n, json.dumps(a)) for n, a in calls]
+    if rng.random() < config.malformed_rate:
+        encoded[0] = _corrupt(calls[0][0], calls[0][1], rng)
+    return Decision(None, tuple(encoded), latency)
+
+
+def _supervisor_step(tools: list[dict[str, Any]], goal: str, latency: float) -> Decision | None:
+    """The supervisor's planning and reducing steps, when offered their tools (agentlab.prompts, agentlab.models.offline.skills)."""
+    names = {str((t.get("function") or {}).get("name")) for t in tools}
+    if "make_plan" in names:
+        return Decision(None, (("make_plan", json.dumps(offline_plan(goal))),), latency)
+    if "finish" in names:
+        name, args = offline_reduce(goal)
+        return Decision(None, ((name, json.dumps(args)),), latency)
+    return None
+
+
+def _choose_is_search(tools: list[dict[str, Any]], name: str) -> bool:
+    for entry in tools:
+        fn = entry.get("function") or {}
+        if fn.get("name") == name:
+            props = (fn.get("parameters") or {}).get("properties") or {}
+            return any(p.lower() in _QUERY_PARAMS for p in props)
+    return False
