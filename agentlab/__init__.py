@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from agentlab.fanout.rounds import FanOutPolicy
     from agentlab.fanout.supervisor import FanOutResult, Supervisor
     from agentlab.latency import Latency
-    from agentlab.models.chat import ChatModel, ModelConfig, from_env, offline_model
+    from agentlab.models.chat import ChatModel, from_env, offline_model
+    from agentlab.models.config import ModelConfig
     from agentlab.rpc.contract import ToolPolicy
     from agentlab.rpc.guarded import GuardedToolbox
     from agentlab.steps import SubTask
@@ -36,7 +37,7 @@ _HOMES = {
     "GuardedToolbox": "agentlab.rpc.guarded",
     "Index": "agentlab.agent.retrieval",
     "Latency": "agentlab.latency",
-    "ModelConfig": "agentlab.models.chat",
+    "ModelConfig": "agentlab.models.config",
     "Plan": "agentlab.fanout.plan",
     "RunResult": "agentlab.agent.loop",
     "ScriptedModel": "agentlab.testing.scripted",

@@ -19,12 +19,14 @@ tool message the model can read, instead of crashing. Lab 02 meets the tool-side
     ├── CassetteMiss          a replayed run asked for a response that was never recorded
     ├── BudgetExhausted       the run's shared budget (tokens, cost, requests/minute) ran out
     ├── MemoryUnavailable     the shared-memory server could not be reached or restarted
+    ├── WriteRefused          the shared memory refused a write that had to land (stale every time, or fenced)
     ├── ClusterError          the Dask cluster could not run the work (no workers, unpicklable runner, ...)
     ├── ConfigError           agentlab was configured wrongly (missing key, bad URL, ...)
     │   └── JournalMismatch       a journal or run id that does not fit this run (other goal, other key scheme)
     └── UsageError            agentlab was called wrongly (a programming error in the caller's code)
 
-`ConfigError` and `UsageError` are also `ValueError`s, so code that caught those before keeps working.
+`ConfigError`, `UsageError` and `InvalidArguments` are also `ValueError`s, so code that caught those before
+keeps working (and a pydantic validator may raise `InvalidArguments`: pydantic reports a `ValueError`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ __all__ = [
     "ToolTimeout",
     "UnknownTool",
     "UsageError",
+    "WriteRefused",
 ]
 
 
@@ -80,7 +83,7 @@ class UnknownTool(ModelOutputError):
     """A tool call names a tool that is not in the toolbox."""
 
 
-class InvalidArguments(ModelOutputError):
+class InvalidArguments(ModelOutputError, ValueError):
     """A tool call's arguments do not match the tool's JSON schema."""
 
 
@@ -156,6 +159,12 @@ class BudgetExhausted(AgentlabError):
 
 class MemoryUnavailable(AgentlabError):
     """The shared-memory server (blackboard, budgets) could not be reached, nor started again."""
+
+
+class WriteRefused(AgentlabError):
+    """The shared memory refused a write its caller needed to land: still stale after every attempt (other
+    writers kept winning), or fenced by a newer token. A refused write is a value (`WriteResult`); this is
+    for callers that cannot go on without it."""
 
 
 class ConfigError(AgentlabError, ValueError):

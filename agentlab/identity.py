@@ -26,7 +26,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from agentlab.steps import SubTask, SubTaskResult, SubTaskState, Tag
+from agentlab.steps import StopReason, SubTask, SubTaskResult, SubTaskState, Tag
 
 if TYPE_CHECKING:
     from agentlab.trace import Event
@@ -138,7 +138,8 @@ class Work:
         start: float = 0.0,
         end: float = 0.0,
         events: tuple[Event, ...] = (),
+        stop_reason: StopReason | None = None,
     ) -> SubTaskResult:
         """A result for this copy of the sub-task."""
         task = self.task
-        return SubTaskResult(task.id, task.role, state, value, error, worker, start, end, self.tag, events)
+        return SubTaskResult(task.id, task.role, state, value, error, worker, start, end, self.tag, events, stop_reason)

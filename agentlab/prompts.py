@@ -16,6 +16,7 @@ __all__ = [
     "FINISH_TOOL",
     "PLAN_TOOL",
     "REPLAN_TOOL",
+    "ROLE_PROMPTS",
     "findings_block",
     "parse_findings",
     "read_round",
@@ -99,3 +100,12 @@ def parse_findings(text: str) -> list[dict[str, str]]:
         return []
     found = (_FINDING.match(line) for line in text.split(_HEADER, 1)[1].splitlines())
     return [m.groupdict() for m in found if m]
+
+
+ROLE_PROMPTS = {
+    "researcher": "You are a researcher. Find the facts the goal asks for with your tools; cite documents.",
+    "coder": "You are a coder. Write and run small Python programs with run_python to answer the goal.",
+    "analyst": "You are an analyst. Combine the findings you are given into one clear answer.",
+    "critic": "You are a critic. Check the findings against the sources and point out anything unsupported.",
+}
+"""The system prompt of each executor role (`agentlab.fanout.runners.AgentRunner`)."""

@@ -93,6 +93,9 @@ class SubTaskResult:
     end: float = 0.0
     tag: Tag = "primary"
     events: tuple[Event, ...] = field(default=(), repr=False)
+    stop_reason: StopReason | None = None
+    """How the sub-task's own agent loop ended ("answer", "max_turns", "budget", ...); None when no loop ran
+    (a timeout, a block, a runner that is not an agent). The supervisor reads it here, never from `error`."""
 
     @property
     def ok(self) -> bool:

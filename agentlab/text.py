@@ -9,7 +9,16 @@ from __future__ import annotations
 import functools
 import re
 
-__all__ = ["STOPWORDS", "content_terms", "distinctive_terms", "sentences", "stem", "tokenize"]
+__all__ = [
+    "IDENTIFIER",
+    "STOPWORDS",
+    "content_terms",
+    "distinctive_terms",
+    "identifiers",
+    "sentences",
+    "stem",
+    "tokenize",
+]
 
 STOPWORDS = frozenset(
     """a about above after again all also am an and any are as at be because been before being below
@@ -20,8 +29,9 @@ STOPWORDS = frozenset(
     while who whom why will with would you your yours did does tell give show find please much many""".split()
 )
 
+IDENTIFIER = re.compile(r"\b[A-Z]{2,}-\d+\b")
+"""An id such as `INC-2041` or `NR-1001`: two or more capitals, a hyphen, digits."""
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
-_ID = re.compile(r"\b[A-Z]{2,}-\d+\b")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z0-9]+\b")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[])")
 
@@ -52,6 +62,11 @@ def _content_terms(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def identifiers(text: str) -> list[str]:
+    """The ids in `text` (`IDENTIFIER`), in order of first occurrence, no repeats."""
+    return list(dict.fromkeys(IDENTIFIER.findall(text)))
+
+
 def distinctive_terms(text: str) -> list[str]:
     """Terms that pin down *which* thing is meant: ids, numbers, region codes and proper names."""
     return list(_distinctive_terms(text))
@@ -60,7 +75,7 @@ def distinctive_terms(text: str) -> list[str]:
 @functools.lru_cache(maxsize=8192)
 def _distinctive_terms(text: str) -> tuple[str, ...]:
     found: dict[str, None] = {}
-    for ident in _ID.findall(text):
+    for ident in identifiers(text):
         found.setdefault(ident.lower(), None)
     for tok in _TOKEN.findall(text.lower()):
         tok = tok.strip(".")

@@ -8,11 +8,12 @@ Times are wall-clock (`time.time()`), so events from other processes line up on 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-__all__ = ["Event", "Trace"]
+__all__ = ["Event", "Trace", "merge"]
 
 
 @dataclass(frozen=True)
@@ -73,3 +74,9 @@ class Trace:
         return str(
             frame[["t0", "t1", "who", "what", "outcome"]].to_html(index=False, float_format=lambda x: f"{x:.3f}")
         )
+
+
+def merge(*streams: Iterable[Event]) -> tuple[Event, ...]:
+    """Events recorded apart (a loop's steps, its tool calls' RPC attempts, several sub-tasks) on one
+    time axis, in the order they started."""
+    return tuple(sorted((e for stream in streams for e in stream), key=lambda e: e.start))

@@ -27,6 +27,7 @@ from agentlab.data import kb_questions
 from agentlab.fanout.quietgc import fewer_collections
 from agentlab.fanout.runners import AgentRunner
 from agentlab.identity import Work, identify
+from agentlab.models.blocking import THREADS
 from agentlab.models.chat import offline_model
 from agentlab.models.offline import server as offline
 from agentlab.steps import SubTask
@@ -78,7 +79,7 @@ def main() -> None:
     quick = AgentRunner(offline_model(q=1.0, latency=0.0))
     [quick(w) for w in works]  # every question asked once: what is cached per text is cached for all three
     measure("sequential", lambda: [quick(w) for w in works], args.loops)
-    with ThreadPoolExecutor(max_workers=256) as pool:
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:  # a lane's pool
         measure("threads", lambda: list(pool.map(runner, works)), args.loops)
     measure("awaited", lambda: asyncio.run(awaited()), args.loops)
 

@@ -28,13 +28,16 @@ from agentlab.cluster import local_cluster
 from agentlab.course.scenarios import analyst_questions, research_assistant, summarize
 from agentlab.course.seedplan import seed_plan
 from agentlab.data import kb_questions
-from agentlab.fanout.lanes import FuturesDispatcher, LaneDispatcher
+from agentlab.fanout.futures import FuturesDispatcher
+from agentlab.fanout.lanes import LaneDispatcher
 from agentlab.fanout.plan import Plan, SubTask
-from agentlab.fanout.round import FanOutPolicy, run_round
-from agentlab.fanout.runners import AgentRunner, SleepRunner
+from agentlab.fanout.round import run_round
+from agentlab.fanout.rounds import FanOutPolicy
+from agentlab.fanout.runners import AgentRunner
 from agentlab.identity import Work, identify
 from agentlab.latency import Latency
 from agentlab.models.chat import offline_model
+from agentlab.testing.runners import SleepRunner
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:

@@ -195,9 +195,9 @@ def fanout_with_journal(folder: Path, repeats: int = 5) -> tuple[float, float]:
     from distributed import Client  # noqa: PLC0415  (only this measure needs a cluster)
 
     from agentlab.cluster import local_cluster  # noqa: PLC0415
-    from agentlab.fanout.runners import SleepRunner  # noqa: PLC0415
     from agentlab.fanout.supervisor import Supervisor  # noqa: PLC0415
     from agentlab.models.chat import offline_model  # noqa: PLC0415
+    from agentlab.testing.runners import SleepRunner  # noqa: PLC0415
 
     goal = "Check " + "; ".join(f"part {i}" for i in range(200))  # the offline planner makes 200 sub-tasks + 1
     walls: dict[bool, list[float]] = {True: [], False: []}

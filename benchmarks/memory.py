@@ -32,7 +32,8 @@ from distributed import Client, Queue, Variable
 from agentlab.cluster import local_cluster
 from agentlab.memory import Blackboard, Budget, BudgetedModel, MemoryServer, SharedBudget
 from agentlab.memory.workloads import queue_puts, timed_board_reads, timed_board_writes, variable_sets
-from agentlab.models.chat import Model, offline_model
+from agentlab.models.base import Model
+from agentlab.models.chat import offline_model
 
 
 def _spread(client: Client, fn: Callable[..., list[float]], writers: int, *args: object) -> tuple[float, list[float]]:

@@ -32,8 +32,9 @@ from distributed import Client
 from agentlab.cluster import local_cluster
 from agentlab.fanout.lanes import LaneDispatcher
 from agentlab.fanout.plan import Plan, SubTask
-from agentlab.fanout.round import FanOutPolicy, run_round
-from agentlab.fanout.runners import SleepRunner
+from agentlab.fanout.round import run_round
+from agentlab.fanout.rounds import FanOutPolicy
+from agentlab.testing.runners import SleepRunner
 
 
 def median_wall(fn: Callable[[], object], repeats: int) -> float:

@@ -11,7 +11,7 @@ from distributed import Client
 
 from agentlab.course.payments import PaymentRunner
 from agentlab.durable.sqlite import SqliteJournal
-from agentlab.fanout.round import FanOutPolicy
+from agentlab.fanout.rounds import FanOutPolicy
 from agentlab.fanout.supervisor import Supervisor
 from agentlab.models.chat import offline_model
 

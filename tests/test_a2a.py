@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from distributed import Client
 
 from agentlab.data import demo_goal, demo_question
-from agentlab.errors import NotApproved
+from agentlab.errors import NotApproved, ServiceError
+from agentlab.events import RoundEvent
 from agentlab.fanout.runners import AgentRunner
 from agentlab.fanout.supervisor import Supervisor
 from agentlab.identity import Work, identify
@@ -70,6 +70,14 @@ def test_unknown_agents_and_cards_are_refused(quick: RemoteAgent) -> None:
         delegate(quick, "hello", allow={})
 
 
+def test_an_unreachable_agent_is_a_retryable_service_error_not_an_httpx_one() -> None:
+    closed = RemoteAgent(f"http://127.0.0.1:{free_port()}", "researcher")  # nothing listens there
+    with pytest.raises(ServiceError, match="the A2A agent researcher at") as raised:
+        delegate(closed, "hello", timeout=10)
+    assert raised.value.retryable and raised.value.status is None
+    assert raised.value.__cause__ is not None  # the SDK's error, kept as the cause (the httpx style)
+
+
 def test_a_runner_delegates_its_role_and_times_out_as_a_value(quick: RemoteAgent, slow: RemoteAgent) -> None:
     task = SubTask("r", demo_question().question)
     work = Work("a2a-runner", task, identify("a2a-runner", task))
@@ -87,9 +95,10 @@ def test_a_supervisor_delegates_research_sub_tasks_to_a_remote_agent(client: Cli
     seen: list[tuple[str, str, str]] = []
     completed = threading.Event()
 
-    def live(event: str, task: SubTask, info: dict[str, Any]) -> None:  # what a live view is told
-        seen.append((event, task.id, info["state"]))
-        if info["state"] == "completed":
+    def live(event: RoundEvent) -> None:  # what a live view is told
+        assert event.remote is not None
+        seen.append((event.kind, event.task.id, event.remote.state))
+        if event.remote.state == "completed":
             completed.set()
 
     follow(client, live, run_id="a2a-supervisor")

@@ -20,10 +20,11 @@ from agentlab.errors import InvalidArguments, ModelUnavailable
 from agentlab.fanout.lanes import Lane, LaneDispatcher, pack, unpack
 from agentlab.fanout.plan import Plan
 from agentlab.fanout.quietgc import fewer_collections
-from agentlab.fanout.runners import AgentRunner, SleepRunner
+from agentlab.fanout.runners import AgentRunner
 from agentlab.identity import Work, identify
 from agentlab.models.chat import offline_model
 from agentlab.steps import SubTask, SubTaskResult
+from agentlab.testing.runners import SleepRunner
 from agentlab.testing.scripted import ScriptedModel, calls, final
 
 

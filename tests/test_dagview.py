@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
+from agentlab.events import EventKind, RoundEvent
+from agentlab.steps import SubTask
 from agentlab.views.dag import COLOURS, LiveDag
 
 
-@dataclass(frozen=True)
-class Task:
-    id: str
-    role: str = "researcher"
-    deps: tuple[str, ...] = ()
+def Task(task_id: str, role: str = "researcher", deps: tuple[str, ...] = ()) -> SubTask:  # noqa: N802
+    return SubTask(task_id, f"goal of {task_id}", role, deps)
+
+
+def event(kind: EventKind, task: SubTask, **fields: Any) -> RoundEvent:
+    return RoundEvent(kind, task, **fields)
 
 
 def _node(svg: str, task_id: str) -> str:
@@ -23,19 +26,19 @@ def test_nodes_change_colour_as_events_arrive_and_a_replan_sits_beside_its_origi
     dag = LiveDag("round 1")
     a, b, c = Task("a"), Task("b"), Task("combine", "analyst", ("a", "b"))
     for task in (a, b, c):
-        dag("planned", task, {"round": 1})
+        dag(event("planned", task, round=1))
     assert dag.counts() == {"pending": 3}
     assert set(dag.graph.edges) == {("a", "combine"), ("b", "combine")}
-    dag("dispatched", a, {})
-    dag("dispatched", b, {})
+    dag(event("dispatched", a))
+    dag(event("dispatched", b))
     assert f'fill="{COLOURS["running"]}"' in _node(dag.widget.value, "a")
-    dag("done", a, {})
-    dag("timeout", b, {})
+    dag(event("done", a))
+    dag(event("timeout", b))
     fresh = Task("b~1")
-    dag("planned", fresh, {"replaces": "b"})
-    dag("hedged", fresh, {})
-    dag("ignored", fresh, {"why": "another copy finished first"})  # changes nothing
-    dag("done", fresh, {})
+    dag(event("planned", fresh, replaces="b"))
+    dag(event("hedged", fresh))
+    dag(event("ignored", fresh, why="another copy finished first"))  # changes nothing
+    dag(event("done", fresh))
     assert dag.states() == {"a": "done", "b": "timeout", "combine": "pending", "b~1": "done"}
     assert ("b~1", "combine") in dag.graph.edges  # the fresh copy feeds the combining step now
     svg = dag.widget.value
@@ -46,9 +49,9 @@ def test_nodes_change_colour_as_events_arrive_and_a_replan_sits_beside_its_origi
 
 def test_a_later_round_is_drawn_to_the_right_and_replayed_results_are_marked() -> None:
     dag = LiveDag()
-    dag("planned", Task("a"), {"round": 1})
-    dag("replayed", Task("a"), {})
-    dag("planned", Task("a-r2"), {"round": 2})
+    dag(event("planned", Task("a"), round=1))
+    dag(event("replayed", Task("a")))
+    dag(event("planned", Task("a-r2"), round=2))
     svg = dag.svg()
     assert "(replayed)" in _node(svg, "a")
     x_first = float(_node(svg, "a").split('x="')[1].split('"')[0])

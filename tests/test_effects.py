@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from agentlab.course.payments import PaymentRunner
-from agentlab.fanout.lanes import FuturesDispatcher, LaneDispatcher
+from agentlab.fanout.futures import FuturesDispatcher
+from agentlab.fanout.lanes import LaneDispatcher
 from agentlab.fanout.plan import Plan, SubTask
-from agentlab.fanout.round import FanOutPolicy, run_round
+from agentlab.fanout.round import run_round
+from agentlab.fanout.rounds import FanOutPolicy
 from agentlab.services.api import ApiService
 from agentlab.testing import ProcessCluster, kill_worker
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentlab.fanout.runners import SleepRunner
 from agentlab.fanout.supervisor import Supervisor
 from agentlab.memory import Blackboard
 from agentlab.testing import InlineDispatcher
+from agentlab.testing.runners import SleepRunner
 from agentlab.testing.scripted import ScriptedModel, calls
 
 PLAN = '{"subtasks": [{"id": "a", "goal": "find A"}, {"id": "b", "goal": "find B"}]}'
@@ -16,8 +16,11 @@ PLAN = '{"subtasks": [{"id": "a", "goal": "find A"}, {"id": "b", "goal": "find B
 
 def _run(board: Blackboard, run_id: str) -> tuple[ScriptedModel, str]:
     model = ScriptedModel([calls(("make_plan", PLAN)), calls(("finish", '{"answer": "A and B"}'))])
-    inline = InlineDispatcher(SleepRunner(fail=frozenset({"b"})))
-    result = Supervisor(None, model, dispatch=inline, clock=inline.clock, board=board).run("find A and B", run_id)
+    timing = SleepRunner(fail=frozenset({"b"}))
+    inline = InlineDispatcher(timing)
+    result = Supervisor(None, model, runner=timing, dispatch=inline, clock=inline.clock, board=board).run(
+        "find A and B", run_id
+    )
     return model, result.stop_reason
 
 

@@ -21,6 +21,7 @@ import nbformat
 import pytest
 
 import agentlab.grading as grading_api
+from agentlab.errors import UsageError
 from agentlab.grading import EXERCISES, Grade, check, cli, grade_notebook, grade_paths
 from agentlab.grading.answers import locate, plain_python, tags_of
 from agentlab.grading.cli import grade_main, main, student_main
@@ -275,7 +276,7 @@ def test_an_answer_that_loops_forever_times_out_in_check() -> None:
 
 
 def test_check_rejects_an_unknown_exercise() -> None:
-    with pytest.raises(ValueError, match="the exercises are ex1, ex2, ex3"):
+    with pytest.raises(UsageError, match="the exercises are ex1, ex2, ex3"):
         check("ex9", {})
 
 

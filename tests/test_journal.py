@@ -29,8 +29,8 @@ from agentlab.durable.journal import (
 from agentlab.durable.sqlite import SCHEMA_VERSION, SqliteJournal, default_path
 from agentlab.errors import ConfigError, UsageError
 from agentlab.fanout.plan import Plan, SubTask
-from agentlab.fanout.runners import SubTaskResult
 from agentlab.identity import step_key
+from agentlab.steps import SubTaskResult
 from agentlab.trace import Event
 from agentlab.wire import ModelReply, ToolCall
 

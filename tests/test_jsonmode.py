@@ -12,7 +12,8 @@ import pytest
 
 from agentlab.agent.loop import run_agent
 from agentlab.agent.tools import Tool
-from agentlab.models.chat import ChatModel, ModelConfig, Secret
+from agentlab.models.chat import ChatModel
+from agentlab.models.config import ModelConfig, Secret
 from agentlab.models.jsonmode import STRING_CAP, json_messages, parse_step, response_format, step_schema
 from agentlab.wire import ModelReply
 

@@ -11,8 +11,9 @@ from typing import Any
 
 from distributed import Client
 
-from agentlab.fanout.runners import AgentRunner, Toolkit
+from agentlab.fanout.runners import AgentRunner
 from agentlab.fanout.supervisor import FanOutResult, Supervisor
+from agentlab.fanout.toolkit import Toolkit
 from agentlab.rpc.contract import BreakerPolicy, RetryPolicy, ToolPolicy
 from agentlab.rpc.faults import FaultPlan
 from agentlab.services.api import ApiService

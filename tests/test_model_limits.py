@@ -9,7 +9,8 @@ import pytest
 
 from agentlab.cli.model_options import add_model_arguments, model_from_args
 from agentlab.errors import ConfigError, ModelUnavailable
-from agentlab.models.chat import ChatModel, ModelConfig, Secret, from_env
+from agentlab.models.chat import ChatModel, from_env
+from agentlab.models.config import ModelConfig, Secret
 from agentlab.models.transport import BoundedTransport, retry_delay, should_retry
 from agentlab.testing.hostile import HostileServer
 

@@ -18,7 +18,8 @@ from openai.types.chat.completion_create_params import CompletionCreateParamsNon
 from agentlab.agent.loop import run_agent
 from agentlab.agent.tools import Tool, tool
 from agentlab.errors import CassetteMiss, ConfigError, ModelUnavailable
-from agentlab.models.chat import ChatModel, ModelConfig, Secret, from_env, offline_model
+from agentlab.models.chat import ChatModel, from_env, offline_model
+from agentlab.models.config import ModelConfig, Secret
 from agentlab.models.offline.policy import PolicyConfig
 from agentlab.models.offline.server import MODEL_NAME, serve
 

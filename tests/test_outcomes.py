@@ -15,12 +15,12 @@ from agentlab.agent.loop import run_agent
 from agentlab.durable.sqlite import SqliteJournal
 from agentlab.errors import AgentlabError, JournalMismatch, ScriptError
 from agentlab.fanout.rounds import FanOutPolicy
-from agentlab.fanout.runners import SleepRunner
 from agentlab.fanout.supervisor import FanOutResult, Supervisor
 from agentlab.identity import Work
 from agentlab.models.chat import offline_model
 from agentlab.steps import STOP_REASONS, SubTaskResult
 from agentlab.testing import InlineDispatcher
+from agentlab.testing.runners import SleepRunner
 from agentlab.testing.scripted import ScriptedModel, calls, final
 from agentlab.wire import Message, ModelReply
 
@@ -56,7 +56,7 @@ class Raising:
 def _supervise(model: Any, timing: SleepRunner, journal: SqliteJournal | None = None, **policy: Any) -> FanOutResult:
     inline = InlineDispatcher(timing)
     supervisor = Supervisor(
-        None, model, dispatch=inline, clock=inline.clock, journal=journal, policy=FanOutPolicy(**policy)
+        None, model, runner=timing, dispatch=inline, clock=inline.clock, journal=journal, policy=FanOutPolicy(**policy)
     )
     return supervisor.run("find A and B", run_id="run-1")
 
@@ -150,7 +150,9 @@ def test_a_fault_that_is_not_a_stop_reason_is_raised_and_journaled(journal: Sqli
 def test_resuming_with_another_goal_is_a_clear_error(journal: SqliteJournal) -> None:
     _supervise(ScriptedModel([calls(("make_plan", PLAN_AB)), calls(("finish", FINISH))]), SleepRunner(), journal)
     inline = InlineDispatcher(SleepRunner())
-    supervisor = Supervisor(None, ScriptedModel([]), dispatch=inline, clock=inline.clock, journal=journal)
+    supervisor = Supervisor(
+        None, ScriptedModel([]), runner=inline.timing, dispatch=inline, clock=inline.clock, journal=journal
+    )
     with pytest.raises(JournalMismatch, match="started with the goal 'find A and B'"):
         supervisor.run("another goal", run_id="run-1")
 
@@ -158,7 +160,9 @@ def test_resuming_with_another_goal_is_a_clear_error(journal: SqliteJournal) -> 
 def test_a_run_journaled_under_another_key_scheme_is_refused_not_rerun(journal: SqliteJournal) -> None:
     journal.start_run("old-run", "find A and B")  # as agentlab did before key scheme 2: no scheme recorded
     inline = InlineDispatcher(SleepRunner())
-    supervisor = Supervisor(None, ScriptedModel([]), dispatch=inline, clock=inline.clock, journal=journal)
+    supervisor = Supervisor(
+        None, ScriptedModel([]), runner=inline.timing, dispatch=inline, clock=inline.clock, journal=journal
+    )
     with pytest.raises(JournalMismatch, match="key scheme 1"):
         supervisor.run("find A and B", run_id="old-run")
 
@@ -186,8 +190,8 @@ class SpentRunner(SleepRunner):
     """Every executor stops because the shared budget ran out (what `AgentRunner` reports then)."""
 
     def outcome(self, work: Work, start: float, worker: str, end: float | None = None) -> SubTaskResult:
-        why = "budget: the run's 1,000 tokens are spent"
-        return work.result("failed", "", why, worker=worker, start=start, end=end or start)
+        why = "the run's 1,000 tokens are spent"  # the reason is a field: the words could say anything
+        return work.result("failed", "", why, worker=worker, start=start, end=end or start, stop_reason="budget")
 
 
 def test_budget_when_every_executor_ran_out_of_it() -> None:

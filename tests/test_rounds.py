@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 
 from agentlab.errors import UsageError
+from agentlab.events import RoundEvent
 from agentlab.fanout.plan import Plan
 from agentlab.fanout.round import run_round
 from agentlab.fanout.rounds import FanOutPolicy, closing_reason, on_timer, timers_for
-from agentlab.fanout.runners import SleepRunner
 from agentlab.fanout.supervisor import Supervisor
 from agentlab.steps import SubTask
 from agentlab.testing import InlineDispatcher
+from agentlab.testing.runners import SleepRunner
 from agentlab.testing.scripted import ScriptedModel, calls
 
 
@@ -23,8 +24,8 @@ class Recorder:
         self.inline = inline
         self.events: list[tuple[str, str, float]] = []
 
-    def __call__(self, event: str, task: SubTask, info: dict[str, Any]) -> None:
-        self.events.append((event, task.id, self.inline.clock()))
+    def __call__(self, event: RoundEvent) -> None:
+        self.events.append((event.kind, event.task.id, self.inline.clock()))
 
     def at(self, event: str) -> dict[str, float]:
         return {tid: t for e, tid, t in self.events if e == event}
@@ -146,9 +147,36 @@ def test_a_whole_supervised_run_in_process_on_the_fake_clock() -> None:
     tasks = '[{"id": "a", "goal": "x"}, {"id": "b", "goal": "y"}, {"id": "c", "goal": "z", "deps": ["a", "b"]}]'
     plan = f'{{"subtasks": {tasks}}}'
     model = ScriptedModel([calls(("make_plan", plan)), calls(("finish", '{"answer": "done"}'))])
-    inline = InlineDispatcher(SleepRunner({"a": 1.0, "b": 2.0, "c": 0.5}))
-    result = Supervisor(None, model, dispatch=inline, clock=inline.clock).run("goal")
+    timing = SleepRunner({"a": 1.0, "b": 2.0, "c": 0.5})
+    inline = InlineDispatcher(timing)
+    result = Supervisor(None, model, runner=timing, dispatch=inline, clock=inline.clock).run("goal")
     assert (result.stop_reason, result.answer) == ("answer", "done")
     assert result.wall == pytest.approx(2.5) and result.ideal == pytest.approx(2.5)
     assert result.sequential == pytest.approx(3.5)
     assert model.unconsumed() == []
+
+
+def test_a_supervised_run_with_real_agents_runs_in_process_on_the_fake_clock() -> None:
+    """`InlineDispatcher` runs the supervisor's own runner: `AgentRunner` (ReAct loops, the search tool
+    behind its RPC contract) with the offline model, in this process, at the times of the timing table."""
+    from agentlab.fanout.runners import AgentRunner
+    from agentlab.fanout.toolkit import Toolkit
+    from agentlab.models.chat import offline_model
+
+    model = offline_model()
+    timing = SleepRunner({"a": 1.0, "b": 2.5}, default=0.5)
+    inline = InlineDispatcher(timing)
+    runner = AgentRunner(model, Toolkit(sandbox=False))
+    result = Supervisor(None, model, runner=runner, dispatch=inline, clock=inline.clock).run(
+        "What were the root causes of INC-2108 and INC-2181?", run_id="inline-agents"
+    )
+    assert result.stop_reason == "answer", result.answer
+    assert {r.worker for r in result.results} == {"inline"}
+    assert all(r.ok and r.stop_reason == "answer" for r in result.results)
+    tools = {e.who for r in result.results for e in r.events}
+    assert "model" in tools and any(who.startswith("rpc:search_kb") for who in tools)  # real loops, real contracts
+    by_id = {r.id: r for r in result.results}
+    assert all(
+        r.duration == timing.seconds(task, "primary") for task in result.plans[0].tasks for r in [by_id[task.id]]
+    )
+    assert len(inline.submitted) == len(result.results)  # each sub-task ran once, in-process

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from agentlab.agent.tools import Toolbox
+from agentlab.errors import ConfigError, UsageError
 from agentlab.services import _isolation, _per_run, _sandbox_init, sandbox
 from agentlab.services.sandbox import (
     SandboxLimits,
@@ -96,7 +97,7 @@ def test_limits_are_a_value_and_map_to_rlimits() -> None:
     assert rlimits(limits)["RLIMIT_CPU"] == (2, 3)
     assert rlimits(limits)["RLIMIT_FSIZE"] == (2**20, 2**20)
     assert rlimits(limits)["RLIMIT_NPROC"] == (7, 7)
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ConfigError, match="positive"):
         SandboxLimits(wall_seconds=0)
 
 
@@ -154,7 +155,7 @@ def test_files_are_placed_next_to_the_program() -> None:
     result = run_python("print(open('data/in.txt').read().upper())", FAST, files={"data/in.txt": "hello"})
     assert result.render() == "HELLO"
     for bad in ("../escape.txt", "/etc/passwd"):
-        with pytest.raises(ValueError, match="relative paths"):
+        with pytest.raises(UsageError, match="relative paths"):
             run_python("pass", FAST, files={bad: "x"})
 
 

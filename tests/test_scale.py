@@ -18,13 +18,15 @@ from distributed import Client
 
 from agentlab.durable.run import DurableRun
 from agentlab.durable.sqlite import SqliteJournal
+from agentlab.events import RoundEvent
 from agentlab.fanout.lanes import LaneDispatcher
 from agentlab.fanout.plan import Plan
-from agentlab.fanout.round import FanOutPolicy, run_round
-from agentlab.fanout.runners import SleepRunner
+from agentlab.fanout.round import run_round
+from agentlab.fanout.rounds import FanOutPolicy
 from agentlab.identity import _identify_slowly, identify
 from agentlab.steps import SubTask, SubTaskResult
 from agentlab.testing import InlineDispatcher
+from agentlab.testing.runners import SleepRunner
 from agentlab.views.dag import LiveDag
 from agentlab.views.widgets import LiveProgress
 
@@ -69,9 +71,9 @@ def round_lines(width: int) -> tuple[int, dict[str, SubTaskResult], DurableRun]:
     record, dag = log.recorder(), LiveDag(max_nodes=20)
     progress = LiveProgress(max_rows=20, clock=dispatcher.clock)
 
-    def observe(event: str, task: SubTask, info: dict[str, Any]) -> None:
+    def observe(event: RoundEvent) -> None:
         for observer in (record, progress, dag):
-            observer(event, task, info)
+            observer(event)
 
     policy = FanOutPolicy(hedge_after=1.0, subtask_timeout=2.0)
 
@@ -104,8 +106,8 @@ def test_the_count_sees_a_scan_per_event() -> None:
         dispatcher = InlineDispatcher(timing)
         seen: dict[str, str] = {}
 
-        def observe(event: str, task: SubTask, info: dict[str, Any]) -> None:
-            seen[task.id] = event
+        def observe(event: RoundEvent) -> None:
+            seen[event.task.id] = event.kind
             sum(1 for state in seen.values() if state == "done")
 
         return lines_run(lambda: run_round(dispatcher, plan, FanOutPolicy(), "scan", observe, clock=dispatcher.clock))[

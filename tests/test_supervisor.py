@@ -12,14 +12,17 @@ from distributed import Client
 
 from agentlab.course.seedplan import report, seed_plan
 from agentlab.data import demo_goal
-from agentlab.fanout.lanes import FuturesDispatcher, LaneDispatcher
+from agentlab.events import RoundEvent
+from agentlab.fanout.futures import FuturesDispatcher
+from agentlab.fanout.lanes import LaneDispatcher
 from agentlab.fanout.plan import Plan, SubTask
-from agentlab.fanout.round import FanOutPolicy, fan_out, run_round
-from agentlab.fanout.runners import SleepRunner
+from agentlab.fanout.round import fan_out, run_round
+from agentlab.fanout.rounds import FanOutPolicy
 from agentlab.fanout.supervisor import Supervisor
 from agentlab.identity import Work
 from agentlab.models.chat import offline_model
 from agentlab.steps import SubTaskResult
+from agentlab.testing.runners import SleepRunner
 from agentlab.testing.scripted import ScriptedModel, calls
 
 
@@ -53,8 +56,8 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[tuple[str, str, float]] = []
 
-    def __call__(self, event: str, task: SubTask, info: dict[str, Any]) -> None:
-        self.events.append((event, task.id, time.time()))
+    def __call__(self, event: RoundEvent) -> None:
+        self.events.append((event.kind, event.task.id, time.time()))
 
     def of(self, event: str) -> list[str]:
         return [tid for e, tid, _ in self.events if e == event]
@@ -236,8 +239,8 @@ def test_a_worker_killed_mid_fan_out_loses_nothing() -> None:
         runner = SleepRunner(default=0.6)
         killed: list[str] = []
 
-        def kill_once(event: str, task: SubTask, info: dict[str, Any]) -> None:
-            if event == "dispatched" and task.id == "t11" and not killed:
+        def kill_once(event: RoundEvent) -> None:
+            if event.kind == "dispatched" and event.task.id == "t11" and not killed:
                 time.sleep(0.2)  # let the sub-tasks start running on both workers
                 killed.append(kill_worker(client, seed=1))
 

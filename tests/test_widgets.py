@@ -8,10 +8,11 @@ matplotlib.use("Agg")
 
 from distributed import Client
 
-from agentlab.fanout.round import FanOutPolicy
-from agentlab.fanout.runners import SleepRunner
+from agentlab.events import RoundEvent
+from agentlab.fanout.rounds import FanOutPolicy
 from agentlab.fanout.supervisor import Supervisor
 from agentlab.models.chat import offline_model
+from agentlab.testing.runners import SleepRunner
 from agentlab.views.widgets import LiveProgress, critical_ids, gantt
 
 
@@ -19,7 +20,7 @@ def test_live_progress_follows_a_fan_out_and_the_gantt_marks_the_critical_path(c
     progress = LiveProgress("demo")
     snapshots: list[dict[str, int]] = []
 
-    def watch(event: str, task: object, info: dict[str, object]) -> None:
+    def watch(event: RoundEvent) -> None:
         snapshots.append(progress.counts())
 
     runner = SleepRunner({"a": 0.05, "b": 0.3, "c": 0.1, "combine": 0.05})

@@ -6,3 +6,5 @@
 
 Tool calls here are plain calls; lab 02 puts each behind an RPC contract (`agentlab.rpc`).
 """
+
+__all__: list[str] = []

@@ -30,13 +30,13 @@ import pandas as pd
 
 from agentlab.agent.tools import Observation, Tool, Toolbox
 from agentlab.errors import AgentlabError
+from agentlab.models.base import Model
 from agentlab.models.blocking import run_blocking
-from agentlab.models.chat import Model
 from agentlab.steps import StopReason
 from agentlab.trace import Trace
 from agentlab.wire import Message, ModelReply, assistant_message, tool_message
 
-__all__ = ["RunResult", "arun_agent", "run_agent"]
+__all__ = ["Act", "Reason", "RunResult", "Step", "arun_agent", "run_agent"]
 
 
 @dataclass
@@ -60,15 +60,29 @@ class RunResult:
         return f"<p><b>{self.stop_reason}</b> after {self.turns} turn(s): {self.answer}</p>" + self.trace._repr_html_()
 
 
-Step = tuple[str, Any, str]
-"""What the loop asks of its driver: ("reason", messages, tool_choice) → a ModelReply, or ("act", reply, "")
-→ a list of Observations. An AgentlabError from the model is thrown back into the loop."""
+@dataclass(frozen=True)
+class Reason:
+    """The loop asks its driver for one model step on these messages; the driver sends back a ModelReply."""
+
+    messages: list[Message]
+    tool_choice: str = "auto"
+
+
+@dataclass(frozen=True)
+class Act:
+    """The loop asks its driver to run this reply's tool calls; the driver sends back a list of Observations."""
+
+    reply: ModelReply
+
+
+Step = Reason | Act
+"""What the loop asks of its driver. An AgentlabError from the model or the tools is thrown back into the loop."""
 
 
 def _reason(messages: list[Message], trace: Trace, tool_choice: str = "auto") -> Generator[Step, Any, ModelReply]:
     start = time.time()
     try:
-        reply: ModelReply = yield ("reason", messages, tool_choice)
+        reply: ModelReply = yield Reason(messages, tool_choice)
     except AgentlabError as exc:
         trace.add("model", "reason", start, time.time(), "error", str(exc))
         raise
@@ -78,7 +92,7 @@ def _reason(messages: list[Message], trace: Trace, tool_choice: str = "auto") ->
 
 
 def _act(reply: ModelReply, trace: Trace) -> Generator[Step, Any, list[Observation]]:
-    observations: list[Observation] = yield ("act", reply, "")
+    observations: list[Observation] = yield Act(reply)
     for obs in observations:
         trace.add(
             f"tool:{obs.tool}",
@@ -139,16 +153,17 @@ def run_agent(
     try:
         while True:
             try:
-                if step[0] == "act":
-                    done: Any = toolbox.call_all(step[1].tool_calls)
+                if isinstance(step, Act):
+                    done: Any = toolbox.call_all(step.reply.tool_calls)
                 else:
-                    done = model.complete(step[1], toolbox.schemas(), tool_choice=step[2])
+                    done = model.complete(step.messages, toolbox.schemas(), tool_choice=step.tool_choice)
             except AgentlabError as exc:  # the loop decides how the run ends
                 step = loop.throw(exc)
             else:
                 step = loop.send(done)
     except StopIteration as end:
-        return end.value  # type: ignore[no-any-return]
+        result: RunResult = end.value
+        return result
 
 
 async def arun_agent(
@@ -170,13 +185,14 @@ async def arun_agent(
     try:
         while True:
             try:
-                if step[0] == "act":
-                    done: Any = await run_blocking(toolbox.call_all, step[1].tool_calls)
+                if isinstance(step, Act):
+                    done: Any = await run_blocking(toolbox.call_all, step.reply.tool_calls)
                 else:
-                    done = await acomplete(step[1], toolbox.schemas(), tool_choice=step[2])
+                    done = await acomplete(step.messages, toolbox.schemas(), tool_choice=step.tool_choice)
             except AgentlabError as exc:  # the loop decides how the run ends
                 step = loop.throw(exc)
             else:
                 step = loop.send(done)
     except StopIteration as end:
-        return end.value  # type: ignore[no-any-return]
+        result: RunResult = end.value
+        return result

@@ -32,6 +32,7 @@ from agentlab.errors import AgentlabError, UsageError
 from agentlab.fanout.supervisor import FanOutResult, Supervisor
 from agentlab.identity import identify
 from agentlab.steps import SubTask
+from agentlab.trace import merge
 
 __all__ = ["main"]
 
@@ -43,9 +44,7 @@ def _single(question: str, args: argparse.Namespace) -> int:
     run_id = getattr(args, "run_id", None) or "single"
     toolbox = protocols.run_toolkit(args).toolbox("researcher", identify(run_id, SubTask("a", question)))
     result = run_agent(question, model=model_from_args(args), tools=toolbox, max_turns=args.max_turns, run_id=run_id)
-    for event in toolbox.trace_events(run_id):
-        result.trace.events.append(event)
-    result.trace.events.sort(key=lambda e: e.start)
+    result.trace.events[:] = merge(result.trace.events, toolbox.trace_events(run_id))
     print(f"question : {question}\n\n{result.trace.table()}\n")
     print(f"{'answer' if result.stop_reason == 'answer' else 'no answer':<9}: {result.answer}")
     print(

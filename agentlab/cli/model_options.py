@@ -20,7 +20,8 @@ from typing import Any
 
 from agentlab.errors import ConfigError
 from agentlab.latency import Latency
-from agentlab.models.chat import ChatModel, ModelConfig, Secret, from_env, limits_from_env, offline_model
+from agentlab.models.chat import ChatModel, from_env, offline_model
+from agentlab.models.config import ModelConfig, Secret, limits_from_env
 
 __all__ = ["add_model_arguments", "is_real", "model_from_args"]
 

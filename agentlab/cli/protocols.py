@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import Any
 
-from agentlab.errors import AgentlabError
-from agentlab.fanout.runners import AgentRunner, Runner, Toolkit
-from agentlab.models.chat import Model
+from agentlab.errors import AgentlabError, ConfigError, UsageError
+from agentlab.fanout.runners import AgentRunner, Runner
+from agentlab.fanout.toolkit import Toolkit
+from agentlab.models.base import Model
 
 __all__ = ["add_run_options", "main", "run_runner", "run_toolkit"]
 
@@ -49,7 +50,7 @@ def _server_from(words: Sequence[str], timeout: float) -> Any:
 
     words = list(words[1:] if words[:1] == ["--"] else words)
     if not words:
-        raise AgentlabError("give the server's command after --, or its URL: agentlab mcp list -- python server.py")
+        raise UsageError("give the server's command after --, or its URL: agentlab mcp list -- python server.py")
     target = words[0] if len(words) == 1 and words[0].startswith(("http://", "https://")) else shlex.join(words)
     return McpServer(target, timeout=timeout)
 
@@ -83,7 +84,7 @@ def _a2a_serve(args: argparse.Namespace) -> int:
     try:
         from agentlab.protocols.a2a_server import ResearchAgent, a2a_app, agent_card, serve  # noqa: PLC0415
     except ImportError as exc:
-        raise AgentlabError(f"A2A needs the a2a extra: pip install 'agentlab[a2a]' ({exc})") from exc
+        raise ConfigError(f"A2A needs the a2a extra: pip install 'agentlab[a2a]' ({exc})") from exc
     from agentlab.latency import Latency  # noqa: PLC0415
     from agentlab.models.chat import offline_model  # noqa: PLC0415
 

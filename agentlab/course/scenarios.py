@@ -18,11 +18,12 @@ from distributed import Client
 from agentlab.agent.loop import run_agent
 from agentlab.agent.retrieval import search_tool
 from agentlab.data import kb_index, kb_questions
-from agentlab.fanout.round import FanOutPolicy
-from agentlab.fanout.runners import ROLE_PROMPTS, AgentRunner
+from agentlab.fanout.rounds import FanOutPolicy
+from agentlab.fanout.runners import AgentRunner
 from agentlab.fanout.supervisor import Supervisor
 from agentlab.models.chat import ChatModel
 from agentlab.models.offline.skills import offline_plan
+from agentlab.prompts import ROLE_PROMPTS
 
 __all__ = ["analyst_questions", "research_assistant", "summarize"]
 

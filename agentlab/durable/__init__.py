@@ -6,3 +6,5 @@
 
 `import agentlab.durable.journal` loads neither the model stack nor Dask.
 """
+
+__all__: list[str] = []

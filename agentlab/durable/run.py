@@ -24,10 +24,10 @@ from agentlab.durable.journal import (
     subtask_key,
 )
 from agentlab.errors import JournalMismatch
+from agentlab.events import Observer, RoundEvent
 from agentlab.fanout.plan import Plan
-from agentlab.fanout.round import Observer
 from agentlab.identity import KEY_SCHEME, model_step_key
-from agentlab.steps import StopReason, SubTask, SubTaskResult
+from agentlab.steps import StopReason, SubTaskResult
 from agentlab.wire import ModelReply
 
 __all__ = ["DurableRun"]
@@ -92,11 +92,12 @@ class DurableRun:
         result's commit; if the process dies in between, a resume runs the result's sub-task again
         (execution is at-least-once; idempotency keys keep its side effects single)."""
 
-        def record(event: str, task: SubTask, info: dict[str, Any]) -> None:
-            result = info.get("result")
-            if self.store is not None and event in ("done", "failed") and isinstance(result, SubTaskResult):
-                key, path = subtask_key(self.run_id, task), f"r{task.round}/{task.id}"
-                self.unwritten.append(Step(self.run_id, key, "subtask", path, "done", encode_result(result)))
+        def record(event: RoundEvent) -> None:
+            if self.store is None or event.kind not in ("done", "failed") or event.result is None:
+                return
+            task, key = event.task, event.step.journal if event.step else subtask_key(self.run_id, event.task)
+            path = f"r{task.round}/{task.id}"
+            self.unwritten.append(Step(self.run_id, key, "subtask", path, "done", encode_result(event.result)))
 
         return record
 

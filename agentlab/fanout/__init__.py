@@ -12,3 +12,5 @@ report.py      a fan-out's result: summary, timeline, events, speedup beside the
 findings.py    a shared findings board as the supervisor sees it
 quietgc.py     fewer garbage collections while a wide round is in flight
 """
+
+__all__: list[str] = []

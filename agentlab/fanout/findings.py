@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from agentlab.fanout.round import Observer
+from agentlab.events import Observer, RoundEvent
 from agentlab.identity import identify
-from agentlab.steps import SubTask, SubTaskResult
 
 __all__ = ["FindingsBoard", "board_rows", "poster"]
 
@@ -31,10 +30,10 @@ class FindingsBoard(Protocol):
 def poster(board: FindingsBoard, run_id: str) -> Observer:
     """An observer that posts each sub-task's finding as it settles (failures are not findings)."""
 
-    def post(event: str, task: SubTask, info: dict[str, Any]) -> None:
-        result = info.get("result")
-        if event == "done" and isinstance(result, SubTaskResult):
-            board.post(f"{PREFIX}{run_id}/{task.id}", result.value, write_id=identify(run_id, task).journal)
+    def post(event: RoundEvent) -> None:
+        if event.kind == "done" and event.result is not None:
+            step = event.step or identify(run_id, event.task)
+            board.post(f"{PREFIX}{run_id}/{event.task.id}", event.result.value, write_id=step.journal)
 
     return post
 

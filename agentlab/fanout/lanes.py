@@ -1,4 +1,4 @@
-"""Dispatchers: how a fan-out's sub-tasks reach the workers (labs 03 and 05; benchmarks/fanout.py).
+"""Lanes: one Dask actor per worker that streams many sub-tasks (labs 03 and 05; benchmarks/fanout.py).
 
 Agent work is I/O-bound: a sub-task spends its time waiting on a model or a tool. What matters is how
 close a fan-out's wall time comes to its critical path, and two costs stand in the way:
@@ -7,9 +7,6 @@ close a fan-out's wall time comes to its critical path, and two costs stand in t
   submit→result floor from batched messages; 1,000 sub-tasks pay that 1,000 times.
 * **slots.** A worker runs at most `nthreads` tasks at once, and `async def` tasks still take a slot,
   so 1,000 waiting sub-tasks need 1,000 slots — or they queue.
-
-`FuturesDispatcher` is the plain way: one future per sub-task. Every sub-task is a task in the Dask
-dashboard, and Dask re-runs it elsewhere if its worker dies. It is right for a handful of slow steps.
 
 `LaneDispatcher` is agentlab's way for many I/O-bound steps. Each worker holds one *lane*, a Dask actor
 that keeps the runner (sent once, not per sub-task). The client calls the lane directly (no scheduler
@@ -45,108 +42,21 @@ import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from distributed import Client, Future
 from distributed.protocol import pickle
 
 from agentlab.errors import ClusterError
 from agentlab.fanout import quietgc
+from agentlab.fanout.futures import as_result, check_runner, failed
 from agentlab.identity import Work
 from agentlab.steps import SubTaskResult
 
 if TYPE_CHECKING:
     from agentlab.fanout.runners import Runner
 
-__all__ = ["Dispatcher", "FuturesDispatcher", "Lane", "LaneDispatcher", "Work", "check_runner"]
-
-
-class Dispatcher(Protocol):
-    """How a round hands sub-tasks to workers and hears back; keys are each copy's `Work.flight`."""
-
-    def submit(self, work: Work) -> None: ...
-    def flush(self) -> None: ...
-    def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]: ...
-    def cancel(self, key: str) -> None: ...
-    def close(self) -> None: ...
-
-
-def check_runner(runner: Runner) -> None:
-    """Fail now, clearly, if the runner cannot be sent to the workers (rather than deep inside Dask)."""
-    try:
-        pickle.dumps(runner)
-    except Exception as exc:
-        raise ClusterError(
-            f"the runner {type(runner).__name__} cannot be sent to the workers ({type(exc).__name__}: {exc}); "
-            "runners and the models they hold must pickle: no locks, open files or sockets in them"
-        ) from exc
-
-
-def failed(work: Work, why: str) -> SubTaskResult:
-    return work.result("failed", "", why)
-
-
-def _as_result(work: Work, value: Any) -> SubTaskResult:
-    if isinstance(value, SubTaskResult):
-        return value
-    return work.result("failed", "", f"the runner returned a {type(value).__name__}, not a SubTaskResult")
-
-
-class FuturesDispatcher:
-    """One Dask future per sub-task copy (keyed by the copy's identity)."""
-
-    def __init__(self, client: Client, runner: Runner) -> None:
-        check_runner(runner)
-        self.client, self.runner = client, runner
-        self.futures: dict[str, tuple[Work, Future[Any]]] = {}
-        self.finished: queue.Queue[str] = queue.Queue()  # keys, pushed by the futures' done callbacks
-
-    def submit(self, work: Work) -> None:
-        try:
-            future = self.client.submit(self.runner, work, key=work.flight, pure=False)
-        except Exception as exc:  # serialisation, or a closed client: the cluster cannot take the work
-            raise ClusterError(f"could not submit {work.task.id} to the cluster: {type(exc).__name__}: {exc}") from exc
-        self.futures[work.flight] = (work, future)
-        future.add_done_callback(lambda _, key=work.flight: self.finished.put(key))
-
-    def flush(self) -> None:
-        """Futures are submitted as they come."""
-
-    def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]:
-        if not self.futures:
-            return []
-        try:
-            keys = [self.finished.get(timeout=timeout)]
-        except queue.Empty:
-            return []
-        while not self.finished.empty():
-            keys.append(self.finished.get_nowait())
-        done = []
-        for key in keys:
-            entry = self.futures.pop(key, None)
-            if entry is None:
-                continue  # cancelled: nobody waits for it any more
-            work, future = entry
-            if future.status not in ("finished", "error", "cancelled"):
-                # "lost": its worker died holding the result; Dask recomputes it, so wait for it again
-                self.futures[key] = entry
-                future.add_done_callback(lambda _, key=key: self.finished.put(key))
-                continue
-            if future.status == "finished":
-                done.append((key, _as_result(work, future.result())))
-            else:
-                error = future.exception() if future.status == "error" else future.status
-                done.append((key, failed(work, f"{type(error).__name__}: {error}")))
-        return done
-
-    def cancel(self, key: str) -> None:
-        entry = self.futures.pop(key, None)
-        if entry:
-            entry[1].cancel()  # stops it if queued; a running thread finishes, unread
-
-    def close(self) -> None:
-        for key in list(self.futures):
-            self.cancel(key)
+__all__ = ["Lane", "LaneDispatcher", "pack", "unpack"]
 
 
 def pack(value: Any) -> bytes:
@@ -219,7 +129,7 @@ class Lane:
             else:
                 call = functools.partial(contextvars.copy_context().run, self.runner, work)
                 value = await asyncio.get_running_loop().run_in_executor(self.pool, call)
-            result = _as_result(work, value)
+            result = as_result(work, value)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # a crash, even a runner's sys.exit(), is this sub-task's failure, not the lane's

@@ -29,26 +29,24 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from distributed import Client
 
-from agentlab.fanout.lanes import Dispatcher, LaneDispatcher
+from agentlab.events import EventKind, Observer, RoundEvent
+from agentlab.fanout.futures import Dispatcher
+from agentlab.fanout.lanes import LaneDispatcher
 from agentlab.fanout.plan import Plan
 from agentlab.fanout.quietgc import fewer_collections
 from agentlab.fanout.rounds import FanOutPolicy, TimerKind, closing_reason, on_timer, timers_for
-from agentlab.identity import Work, identify
+from agentlab.identity import StepId, Work, identify
 from agentlab.prompts import findings_block
 from agentlab.steps import SubTask, SubTaskResult, Tag
 
 if TYPE_CHECKING:
     from agentlab.fanout.runners import Runner
 
-__all__ = ["FanOutPolicy", "Observer", "fan_out", "run_round"]
-
-Observer = Callable[[str, SubTask, dict[str, Any]], None]
-"""Called as observer(event, task, info) for planned/dispatched/hedged/done/failed/timeout/blocked/
-ignored/cancelled/replayed."""
+__all__ = ["fan_out", "run_round"]
 
 
 class _Round:
@@ -71,6 +69,7 @@ class _Round:
         self.flights: dict[str, Work] = {}  # by flight key (one per copy)
         self.copies: dict[str, list[str]] = {}  # sub-task id → its flight keys in flight
         self.first_seen: dict[str, float] = {}
+        self.steps: dict[str, StepId] = {}  # sub-task id → its identity, computed once
         self.hedged: set[str] = set()
         self.timers: list[tuple[float, int, TimerKind, str]] = []
         self.timed = bool(timers_for(policy, 0.0))  # does this policy set timers at all?
@@ -91,7 +90,7 @@ class _Round:
 
     def dispatch(self, task: SubTask, tag: Tag = "primary") -> None:
         findings = self.findings_for(task) if task.deps else ""
-        work = Work(self.run_id, task, identify(self.run_id, task), findings, tag)
+        work = Work(self.run_id, task, self.step_of(task), findings, tag)
         key = work.flight
         self.dispatcher.submit(work)
         self.flights[key] = work
@@ -106,7 +105,14 @@ class _Round:
                 for at, kind in timers_for(self.policy, now):
                     heapq.heappush(self.timers, (at, next(self.seq), kind, task.id))
         self.plan.mark(task.id, "running")
-        self.observe("hedged" if tag == "hedge" else "dispatched", task, {"key": key})
+        self.observe(RoundEvent("hedged" if tag == "hedge" else "dispatched", task, work.key, tag=tag, flight=key))
+
+    def step_of(self, task: SubTask) -> StepId:
+        """The sub-task's identity (`agentlab.identity.identify`), computed once per sub-task."""
+        step = self.steps.get(task.id)
+        if step is None:
+            step = self.steps[task.id] = identify(self.run_id, task)
+        return step
 
     def findings_for(self, task: SubTask) -> str:
         """What the sub-task reads: the results of its dependencies, here and in earlier rounds."""
@@ -119,7 +125,7 @@ class _Round:
         work = self.flights.pop(key)
         self.copies[work.task.id].remove(key)
         self.dispatcher.cancel(key)
-        self.observe("ignored", work.task, {"tag": work.tag, "why": why})
+        self.observe(RoundEvent("ignored", work.task, work.key, tag=work.tag, why=why))
 
     def settle(self, key: str, result: SubTaskResult) -> None:
         """A copy finished: its result is the sub-task's, unless another copy already won."""
@@ -131,14 +137,14 @@ class _Round:
         copies.remove(key)
         for twin in list(copies) if copies else ():
             self.drop(twin, f"the {work.tag} copy won")  # first result wins
-        self.launch(self.finish(task, result, result.state))
+        self.launch(self.finish(task, result, "done" if result.ok else "failed"))
 
-    def finish(self, task: SubTask, result: SubTaskResult, event: str) -> list[SubTask]:
+    def finish(self, task: SubTask, result: SubTaskResult, event: EventKind) -> list[SubTask]:
         """Record a sub-task's result; return the dependents it made ready (none if it failed)."""
         self.results[task.id] = result
         self.plan.mark(task.id, result.state)
         self.wins += result.ok
-        self.observe(event, task, {"result": result})
+        self.observe(RoundEvent(event, task, self.step_of(task), result))
         if result.ok:
             return self.plan.dependents(task.id)
         self.block_after(task.id)
@@ -149,7 +155,7 @@ class _Round:
         for blocked in self.plan.block_dependents(task_id):
             task = self.plan.task(blocked)
             self.results[blocked] = SubTaskResult(blocked, task.role, "blocked", "", f"depends on {task_id}")
-            self.observe("blocked", task, {"after": task_id})
+            self.observe(RoundEvent("blocked", task, self.step_of(task), self.results[blocked], after=task_id))
 
     def abandon(self, task: SubTask, replan: bool, now: float) -> None:
         """A straggler: stop waiting for every copy, record a timeout, and re-plan it fresh if allowed."""
@@ -161,10 +167,10 @@ class _Round:
         )
         self.results[task.id] = result
         self.plan.mark(task.id, "timeout")
-        self.observe("timeout", task, {"result": result})
+        self.observe(RoundEvent("timeout", task, self.step_of(task), result))
         if replan:
             fresh = self.plan.replace_with_fresh(task.id)
-            self.observe("planned", fresh, {"replaces": task.id})
+            self.observe(RoundEvent("planned", fresh, self.step_of(fresh), round=fresh.round, replaces=task.id))
             self.launch([fresh] if self.plan.is_ready(fresh.id) else [])
         else:
             self.block_after(task.id)
@@ -179,7 +185,7 @@ class _Round:
                 since = self.first_seen[task.id]
                 self.results[task.id] = SubTaskResult(task.id, task.role, "cancelled", "", reason, "", since, now)
                 self.plan.mark(task.id, "cancelled")
-                self.observe("cancelled", task, {"reason": reason})
+                self.observe(RoundEvent("cancelled", task, self.step_of(task), self.results[task.id], why=reason))
         self.flights.clear()
 
     # -- deciding (the decisions themselves are in agentlab.fanout.rounds) -------------------------------------

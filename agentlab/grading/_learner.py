@@ -3,10 +3,8 @@
 Standard library only, and nothing of agentlab imported: this file is the whole program the sandbox
 runs (`agentlab.grading.session` sends its text). In order, it
 
-1. hides what learner code must not read: a mount namespace of its own (entered from a user namespace,
-   since the sandbox runs it as `nobody`) covers the instructor notebooks, the project checkout and the
-   submissions with empty read-only tmpfs, binding back only the Python runtime, the agentlab package
-   and its datasets; then it drops every capability, so the covers cannot be lifted again;
+1. finds hidden what learner code must not read: the sandbox itself covers the instructor notebooks,
+   the project checkout and the submissions (`run_python(hide=...)`, from `agentlab.grading.session`);
 2. listens on a socket in its working directory, which the checker reaches through /proc, and takes
    two connections: requests arrive on one; the other is a lifeline that a forked watcher holds,
    killing this process the moment the checker hangs up (even mid C loop);
@@ -21,7 +19,6 @@ against is in `agentlab.grading.session`.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import io
 import json
 import os
@@ -128,79 +125,6 @@ def from_data(data: Any, callable_of: Callable[[str], Any] | None = None) -> Any
         name = str(data["$callable"])
         return callable_of(name) if callable_of else Opaque("function", name)
     return Opaque(str(data.get("$opaque", "object")), str(data.get("repr", "")))
-
-
-# -- hiding paths: a user and mount namespace of our own, then no capabilities -------------------------
-
-CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 0x1, 0x2, 0x4, 0x20, 0x1000, 0x4000
-PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, CAP_LAST = 24, 38, 63
-
-
-def _libc() -> Any:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-    return libc
-
-
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def _cover_one(libc: Any, path: str) -> None:
-    """An empty read-only tmpfs over a directory, /dev/null over a file (no new inode: ours is unmapped)."""
-    flags = MS_NOSUID | MS_NODEV | MS_RDONLY
-    if os.path.isdir(path):
-        _check(libc.mount(b"tmpfs", path.encode(), b"tmpfs", flags, b"size=4k,mode=0555"), f"cover {path}")
-    else:
-        _check(libc.mount(b"/dev/null", path.encode(), None, MS_BIND, None), f"cover {path}")
-        _check(libc.mount(None, path.encode(), None, MS_REMOUNT | MS_BIND | flags, None), f"cover {path}")
-
-
-def _cover(libc: Any, directory: str, keep: list[str]) -> None:
-    """Cover `directory`, or, if a kept path runs through it, each of its entries that none runs through."""
-    inside = [k for k in keep if k == directory or k.startswith(directory + "/")]
-    if directory in inside:
-        return
-    if not inside:
-        _cover_one(libc, directory)
-        return
-    for name in sorted(os.listdir(directory)):
-        path = os.path.join(directory, name)
-        if not os.path.islink(path):  # a mount on a symlink would land on its target
-            _cover(libc, path, keep)
-
-
-def _drop_capabilities(libc: Any) -> None:
-    """No capabilities left, none to gain: the covers cannot be unmounted or remounted."""
-    for cap in range(CAP_LAST + 1):
-        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # capabilities this kernel lacks fail harmlessly
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
-    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: all empty
-    _check(libc.capset(header, data), "capset")
-    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-
-
-def hide(covers: list[str], keep: list[str]) -> str:
-    """Cover each directory in `covers` (shallowest first); '' if done, else why it could not be."""
-    if not covers:
-        return ""
-    try:
-        libc = _libc()
-        _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare")
-    except OSError as exc:
-        return f"could not hide the grader's files from the answers ({exc})"
-    try:
-        for directory in sorted(covers, key=len):
-            if os.path.exists(directory):
-                _cover(libc, os.path.normpath(directory), [os.path.normpath(k) for k in keep])
-    except OSError as exc:
-        return f"could not hide all of the grader's files from the answers ({exc})"
-    finally:
-        _drop_capabilities(libc)  # whatever happened, no capability is left to undo it
-    return ""
 
 
 # -- running cells and calls under an alarm --------------------------------------------------------
@@ -346,9 +270,8 @@ def _watch(lifeline: socket.socket, parent: int) -> None:
         os._exit(0)
 
 
-def serve(config: dict[str, Any]) -> None:
-    """Hide, accept the checker's two connections, fork the watcher, then answer requests until it hangs up."""
-    hidden = hide(config.get("covers", []), config.get("keep", []))
+def serve() -> None:
+    """Accept the checker's two connections, fork the watcher, then answer requests until it hangs up."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(SOCKET_NAME)  # only our own user (and root) may connect: the socket is 0755 under umask 022
     listener.listen(2)
@@ -365,7 +288,7 @@ def serve(config: dict[str, Any]) -> None:
     server = Server()
     reader, send = calls.makefile("rb"), calls.sendall  # bound now: learner code may replace module attributes
     dumps, loads = json.dumps, json.loads
-    send(dumps({"ready": True, "hidden": hidden}).encode() + b"\n")
+    send(dumps({"ready": True}).encode() + b"\n")
     while line := reader.readline(MAX_LINE):
         request = loads(line)
         reply = {**server.handle(request), "id": request.get("id")}  # the checker matches replies to requests
@@ -377,9 +300,7 @@ def serve(config: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    with open("config.json", encoding="utf-8") as source:
-        config = json.load(source)
-    serve(config)
+    serve()
     os._exit(0)
 
 

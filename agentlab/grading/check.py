@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from agentlab.errors import UsageError
 from agentlab.grading.exercises import EXERCISES
 from agentlab.grading.markers import hidden_tests
 from agentlab.grading.report import Grade, autograding, score
@@ -44,7 +45,7 @@ def _cell_hidden_checks(namespace: Mapping[str, Any]) -> str:
 def check(exercise: str, namespace: Mapping[str, Any] | None = None, *, limit: float = 10.0) -> Grade:
     """Score the answers in `namespace` (default: the caller's globals, i.e. the notebook's variables)."""
     if exercise not in EXERCISES:
-        raise ValueError(f"unknown exercise {exercise!r}; the exercises are {', '.join(EXERCISES)}")
+        raise UsageError(f"unknown exercise {exercise!r}; the exercises are {', '.join(EXERCISES)}")
     found = EXERCISES[exercise]
     if namespace is None:
         caller = inspect.currentframe()

@@ -46,7 +46,7 @@ class RemoteSource:
     def __init__(self, spec: dict[str, Any], notebook: dict[str, Any], emit: Emit) -> None:
         self.exercise: Exercise = EXERCISES[spec["exercise"]]
         self.limit: float | None = spec.get("limit")
-        self._covers, self._keep = list(spec.get("covers", [])), list(spec.get("keep", []))
+        self._covers = list(spec.get("covers", []))
         self._setup: list[str] = list(notebook.get("setup", []))
         self._answers: list[tuple[str, str]] = [(p, s) for p, s in notebook.get("answers", [])]
         self.broken: dict[str, str] = dict(notebook.get("broken", {}))
@@ -70,7 +70,7 @@ class RemoteSource:
         while True:
             self.close()
             try:
-                self._session = Session(self._covers, self._keep)
+                self._session = Session(self._covers)
             except SessionLost as exc:
                 self.broken.update({p: str(exc) for p in self.exercise.parts if p not in self.broken})
                 return

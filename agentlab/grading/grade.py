@@ -22,7 +22,6 @@ import json
 import os
 import subprocess
 import sys
-import sysconfig
 import threading
 import time
 import warnings
@@ -119,17 +118,13 @@ def _project_root() -> Path | None:
     return root if (root / "pyproject.toml").exists() or (root / ".git").exists() else None
 
 
-def _hiding(submissions: Iterable[_Submission], sources: Path) -> tuple[list[str], list[str]]:
-    """What the sandbox covers (sources, labs, checkout, submissions) and what it keeps (runtime, package, data)."""
-    package = Path(__file__).resolve().parents[1]
-    keep = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(package), str(package.parent / "datasets")}
-    keep |= {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
-    keep |= {os.path.realpath(sys.executable), os.path.dirname(os.path.realpath(sys.executable))}
+def _hiding(submissions: Iterable[_Submission], sources: Path) -> list[str]:
+    """What the sandbox covers (sources, labs, checkout, submissions); it binds back its runtime, package and data."""
     covers = {str(sources.resolve()), str(labs_dir().resolve())}
     covers |= {str(s.path.resolve().parent) for s in submissions}
     if (root := _project_root()) is not None:
         covers.add(str(root))
-    return sorted(covers), sorted(p for p in keep if p and os.path.exists(p))
+    return sorted(covers)
 
 
 def _spec(exercise: Exercise, batch: list[_Submission], instructor: _Instructor | None, limit: float) -> dict[str, Any]:
@@ -253,12 +248,12 @@ def grade_paths(
     submissions = [_read(path) for path in notebooks]
     exercises = {s.exercise.id: s.exercise for s in submissions if s.exercise}
     extra = {ex_id: _instructor(ex, sources) for ex_id, ex in exercises.items()} if instructor else {}
-    covers, keep = _hiding(submissions, sources)
+    covers = _hiding(submissions, sources)
     batches = _batches(submissions, jobs)
 
     def run(batch: tuple[Exercise, list[_Submission]]) -> None:
         exercise, members = batch
-        spec = _spec(exercise, members, extra.get(exercise.id), limit) | {"covers": covers, "keep": keep}
+        spec = _spec(exercise, members, extra.get(exercise.id), limit) | {"covers": covers}
         _run_checker(spec, members, limit)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:

@@ -1,11 +1,12 @@
 """One submission's answers, alive in a sandbox, asked questions over a socket (the checker's side).
 
-    with Session(covers, keep, limit) as answers:        # a fresh sandbox (agentlab.services.sandbox)
+    with Session(covers) as answers:                     # a fresh sandbox (agentlab.services.sandbox)
         answers.request({"op": "run", "source": ...})     # run a cell there
         answers.request({"op": "call", "name": "fitted_p", "args": ..., "kwargs": ...})
 
 The learner's code runs in `agentlab.services.sandbox.run_python` (own pid, mount and network
-namespaces, host files read-only, `nobody`), with `_learner.py` as its program. It shares no process,
+namespaces, host files read-only, `nobody`), with `_learner.py` as its program; the sandbox covers the
+grader's files (`covers`: sources, labs, checkout, submissions) as it covers the user's data. It shares no process,
 directory or writable file with the checker: the learner's side listens on a Unix socket in its own
 private /tmp, which the checker reaches through /proc/PID/cwd (so no path of the checker's is ever
 visible to the learner); one JSON line per request and reply, values as data. The checker decides
@@ -36,7 +37,7 @@ from types import TracebackType
 from typing import Any
 
 from agentlab.grading._learner import MAX_LINE, SOCKET_NAME
-from agentlab.services.sandbox import SandboxLimits, SandboxResult, run_python
+from agentlab.services.sandbox import SandboxLimits, SandboxResult, isolation_available, run_python
 
 __all__ = ["SANDBOX_LIMITS", "Session", "SessionLost", "become_subreaper", "kill_tree"]
 
@@ -46,6 +47,7 @@ SANDBOX_LIMITS = SandboxLimits(wall_seconds=900.0, cpu_seconds=600, memory_mb=20
 """One session's sandbox: a backstop only; the checker ends a session long before (per-request limits)."""
 _LEARNER = Path(__file__).with_name("_learner.py")
 PR_SET_CHILD_SUBREAPER = 36
+_NOT_HIDDEN = "the sandbox has no mount namespace on this machine: the grader's files are not hidden from the answers"
 
 
 class SessionLost(BaseException):
@@ -103,15 +105,14 @@ def become_subreaper() -> None:
 class Session:
     """A sandbox running `_learner.py` for one submission, and the socket to ask it things."""
 
-    def __init__(self, covers: list[str], keep: list[str]) -> None:
+    def __init__(self, covers: list[str]) -> None:
         self._before = _children(os.getpid())
         self._result: SandboxResult | None = None
         self._failure = ""
-        config = json.dumps({"covers": covers, "keep": keep})
-        self._thread = threading.Thread(target=self._sandbox, args=(config,), daemon=True)
+        self._thread = threading.Thread(target=self._sandbox, args=(covers,), daemon=True)
         self._thread.start()
         self.alive = False
-        self.hidden = ""
+        self.hidden = "" if isolation_available()["hidden"] else _NOT_HIDDEN
         """Why the grader's files could not be hidden ('' when they were)."""
         self._calls: socket.socket | None = None
         self._lifeline: socket.socket | None = None
@@ -122,9 +123,9 @@ class Session:
             self.close()
             raise
 
-    def _sandbox(self, config: str) -> None:
+    def _sandbox(self, covers: list[str]) -> None:
         try:
-            self._result = run_python(_LEARNER.read_text(encoding="utf-8"), SANDBOX_LIMITS, {"config.json": config})
+            self._result = run_python(_LEARNER.read_text(encoding="utf-8"), SANDBOX_LIMITS, hide=covers)
         except BaseException as exc:  # reported by the next request, as a lost session
             self._failure = f"the sandbox could not start: {type(exc).__name__}: {exc}"
 
@@ -151,8 +152,8 @@ class Session:
                 if not self._thread.is_alive() or time.monotonic() > deadline:
                     raise SessionLost(self._why_not_started())
                 time.sleep(0.02)
-        ready = self._reply(deadline)
-        self.hidden, self.alive = str(ready.get("hidden", "")), True
+        self._reply(deadline)  # {"ready": true}
+        self.alive = True
 
     @staticmethod
     def _open(path: str) -> socket.socket:

@@ -16,8 +16,9 @@ hazards of any distributed state. One module per idea:
     budgeted   SharedBudget and BudgetedModel: a model that stops the run with "budget" when it runs out
     longterm   LongTermMemory: findings kept across runs, searched through the retrieval tool (SQLite FTS5)
 
-`agentlab.memory` sits at the journal's layer: it may import the values, models, tools, rpc, loop and
-journal modules; nothing below it imports it.
+`agentlab.memory` sits with the protocols, above orchestration (layer 6 of tests/test_layering.py): it
+may import the values, models, tools, rpc, services, loop, journal and orchestration modules; nothing
+below it imports it.
 """
 
 from agentlab.memory.agent_tools import board_tools

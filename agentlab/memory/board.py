@@ -30,6 +30,7 @@ from typing import Any
 
 from distributed import Client
 
+from agentlab.errors import UsageError
 from agentlab.memory.server import ServerHandle
 from agentlab.memory.values import Entry, Fence, StaleRead, WriteResult
 
@@ -155,7 +156,7 @@ class Blackboard:
     def issue_token(self, resource: str) -> Fence:
         """A fencing token for `resource`, newer than every one before: take it when you take the lease."""
         if not resource:
-            raise ValueError("a fencing token needs a resource name")
+            raise UsageError("a fencing token needs a resource name")
         fence: Fence = self._call("issue_token", resource)
         return fence
 

@@ -25,9 +25,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from agentlab.errors import ConfigError
 from agentlab.wire import Message
 
-__all__ = ["WINDOW_S", "Admission", "Budget", "Spend", "admit", "estimate_tokens", "step_cost"]
+__all__ = ["WINDOW_S", "Admission", "Budget", "Spend", "admit", "count_tokens", "estimate_tokens", "step_cost"]
 
 WINDOW_S = 60.0
 """The requests-per-minute window, in seconds."""
@@ -56,7 +57,7 @@ class Budget:
         for name in ("tokens", "cost", "requests_per_minute"):
             value = getattr(self, name)
             if value is not None and value < 0:
-                raise ValueError(f"a budget's {name} must be ≥ 0, not {value}")
+                raise ConfigError(f"a budget's {name} must be ≥ 0, not {value}")
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,8 @@ def admit(budget: Budget, spend: Spend, prompt_tokens: int, now: float) -> Admis
     return Admission(True)
 
 
-def _count(text: str) -> int:
-    # from above: at least one token per word and per four characters, whichever is more
+def count_tokens(text: str) -> int:
+    """Tokens in `text`, counted from above: the larger of its words and its characters / 4."""
     return max(len(text.split()), math.ceil(len(text) / 4))
 
 
@@ -113,7 +114,7 @@ def estimate_tokens(messages: list[Message], tools: list[dict[str, Any]] | None 
     """An estimate from above of a request's prompt tokens (no tokenizer download needed)."""
     total = 0
     for message in messages:
-        total += 4 + _count(str(message.get("content") or ""))
+        total += 4 + count_tokens(str(message.get("content") or ""))
         for call in message.get("tool_calls") or ():
-            total += _count(str(call.get("function", {}).get("arguments", "")))
-    return total + sum(_count(str(schema)) for schema in tools or ())
+            total += count_tokens(str(call.get("function", {}).get("arguments", "")))
+    return total + sum(count_tokens(str(schema)) for schema in tools or ())

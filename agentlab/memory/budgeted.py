@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentlab.errors import AgentlabError, BudgetExhausted
-from agentlab.memory.budget import Admission, Budget, Spend, estimate_tokens
-from agentlab.memory.context import count_tokens
+from agentlab.memory.budget import Admission, Budget, Spend, count_tokens, estimate_tokens
 from agentlab.memory.server import ServerHandle
-from agentlab.models.chat import Model
+from agentlab.models.base import Model
 from agentlab.wire import Message, ModelReply
 
 __all__ = ["BudgetedModel", "SharedBudget"]

@@ -21,13 +21,13 @@ for relevance (word overlap is the rule here).
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from agentlab.agent.tools import Tool, tool
 from agentlab.memory.board import Blackboard
+from agentlab.memory.budget import count_tokens
 from agentlab.memory.values import Entry
 from agentlab.text import content_terms
 from agentlab.trace import Trace
@@ -37,11 +37,6 @@ __all__ = ["RULE", "ContextView", "board_view_tool", "count_tokens", "view"]
 RULE = "relevant first, then newest; whole while they fit, then one-line summaries, then dropped"
 
 _SUMMARY_WORDS = 8
-
-
-def count_tokens(text: str) -> int:
-    """Tokens in `text`, counted from above: the larger of its words and its characters / 4."""
-    return max(len(text.split()), math.ceil(len(text) / 4))
 
 
 def _whole(entry: Entry) -> str:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from distributed import Client, Lock
 
+from agentlab.errors import ClusterError
 from agentlab.memory.board import Blackboard
 from agentlab.memory.values import WriteResult
 
@@ -63,7 +64,7 @@ def _line(proc: subprocess.Popen[str]) -> dict[str, object]:
     assert proc.stdout is not None
     text = proc.stdout.readline()
     if not text:
-        raise RuntimeError(f"holder A exited early: {proc.stderr.read() if proc.stderr else ''}")
+        raise ClusterError(f"holder A exited early: {proc.stderr.read() if proc.stderr else ''}")
     answer: dict[str, object] = json.loads(text)
     return answer
 

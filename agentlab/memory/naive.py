@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from distributed import Client, Variable
 
+from agentlab.errors import UsageError, WriteRefused
 from agentlab.memory.board import Blackboard
 
 __all__ = ["Increments", "count_increments"]
@@ -68,7 +69,7 @@ def _add_with_board(board: Blackboard, key: str, task: int, times: int, pause: f
         # the write id names this increment, so a task Dask runs twice does not count twice
         result = board.update(key, _plus_one_after(pause), write_id=f"{key}/{task}/{i}", attempts=10_000)
         if not result.ok:
-            raise RuntimeError(f"increment {task}/{i} never landed: {result.reason}")
+            raise WriteRefused(f"increment {task}/{i} never landed: {result.reason}")
     return times
 
 
@@ -93,7 +94,7 @@ def count_increments(
         counter.delete()
     elif way == "blackboard":
         if board is None:
-            raise ValueError("way='blackboard' needs a board")
+            raise UsageError("way='blackboard' needs a board")
         futures = [
             client.submit(_add_with_board, board, key, task, per_task, pause, pure=False) for task in range(tasks)
         ]
@@ -101,5 +102,5 @@ def count_increments(
         entry = board.get(key)
         final = int(entry.value) if entry else 0
     else:
-        raise ValueError(f"way is 'variable' or 'blackboard', not {way!r}")
+        raise UsageError(f"way is 'variable' or 'blackboard', not {way!r}")
     return Increments(way, tasks, per_task, final, time.perf_counter() - start)

@@ -31,7 +31,7 @@ from typing import Any
 from distributed import Client, Variable, Worker, get_client
 from distributed.actor import Actor
 
-from agentlab.errors import AgentlabError, MemoryUnavailable
+from agentlab.errors import AgentlabError, MemoryUnavailable, UsageError
 from agentlab.memory.ledger import LedgerStore
 from agentlab.memory.store import BoardStore, open_db
 
@@ -53,7 +53,7 @@ class MemoryServer:
             return self.where()
         part, _, name = method.partition(".")
         if part not in ("board", "ledger") or name.startswith("_"):
-            raise AttributeError(f"the memory server has no method {method!r}")
+            raise UsageError(f"the memory server has no method {method!r}")
         return getattr(getattr(self, part), name)(*args, **kwargs)
 
     async def acall(self, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -185,7 +185,7 @@ class ServerHandle:
                     raise MemoryUnavailable(f"the memory server {self.name!r} is unreachable: {exc}") from exc
                 time.sleep(0.2 * attempt)  # give the scheduler a moment to notice a dead worker
                 self._replace(key)
-        raise AssertionError("unreachable")
+        raise UsageError(f"attempts must be at least 1, not {attempts}")  # each attempt returns or raises
 
     def where(self) -> dict[str, Any]:
         """{pid, host, path} of the process serving right now."""

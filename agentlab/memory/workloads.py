@@ -14,8 +14,9 @@ from distributed import Queue, Variable
 
 from agentlab.agent.loop import run_agent
 from agentlab.agent.tools import Tool
+from agentlab.errors import WriteRefused
 from agentlab.memory.board import Blackboard
-from agentlab.models.chat import Model
+from agentlab.models.base import Model
 
 __all__ = [
     "agent_outcome",
@@ -43,7 +44,7 @@ def post_findings(board: Blackboard, writer: int, count: int, pause: float = 0.0
         key = f"w{writer}/{i}"
         result = board.post(key, i, write_id=key)
         if not result.ok or result.entry is None:
-            raise RuntimeError(f"post {key} refused: {result.reason}")
+            raise WriteRefused(f"post {key} refused: {result.reason}")
         acked.append((key, result.entry.version, result.entry.seq))
         time.sleep(pause)
     return acked

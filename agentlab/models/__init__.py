@@ -15,3 +15,5 @@
 
 Nothing here knows the loop, the supervisor or the cluster.
 """
+
+__all__: list[str] = []

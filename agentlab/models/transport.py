@@ -5,7 +5,7 @@ out. `BoundedTransport` reads the whole reply itself and gives up once `deadline
 since the request went out (closing the connection, so the server's work is abandoned, not leaked)
 or once the body passes `max_bytes`. Whether and when to try again is decided by `should_retry` and
 `retry_delay`, pure functions of the attempt and the server's answer, so they can be tested and drawn
-without a server.
+without a server; `parse_retry_after` reads the server's Retry-After (also for `agentlab.services.api_client`).
 
 Not done here: streaming (agentlab asks for whole replies), and a budget across many calls (that is
 the run's budget, not the transport's).
@@ -13,13 +13,14 @@ the run's budget, not the transport's).
 
 from __future__ import annotations
 
+import math
 import time
 
 import httpx2
 
 from agentlab.errors import ModelUnavailable
 
-__all__ = ["RETRYABLE_STATUS", "BoundedTransport", "retry_delay", "should_retry"]
+__all__ = ["RETRYABLE_STATUS", "BoundedTransport", "parse_retry_after", "retry_delay", "should_retry"]
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 """Statuses that say "not now" rather than "never": timeouts, conflicts, rate limits, server faults."""
@@ -39,11 +40,13 @@ def retry_delay(attempt: int, retry_after: float | None, *, cap: float, base: fl
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """The Retry-After header as seconds (the HTTP-date form is rare from model servers: ignored)."""
+    """The Retry-After header as seconds, or None when it is missing or not a number of seconds (the
+    HTTP-date form is rare from model servers and services alike: ignored)."""
     try:
-        return float(value) if value is not None else None
+        seconds = float(value) if value is not None else math.nan
     except ValueError:
         return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 class BoundedTransport(httpx2.BaseTransport):

@@ -5,10 +5,12 @@ MCP standardizes how an agent reaches tools; A2A how one agent delegates to anot
     mcp_tools    an MCP tool as an agentlab Tool: name, schema, contract from annotations, result text
     mcp_client   import any MCP server's tools (stdio command or streamable-HTTP URL), one session per process
     mcp_server   serve agentlab tool sets over MCP (stdio or streamable HTTP on loopback)
-    mcp_runner   a supervisor's executor whose agents also use MCP tools, on the Dask workers
+    mcp_toolkit  a runner's toolkit whose agents also get some MCP servers' tools, on the Dask workers
     a2a_server   serve an agentlab agent over A2A (agent card, task lifecycle, streamed updates)
     a2a_client   delegate a sub-task to an allowlisted remote A2A agent and follow its states
-    cli          `agentlab mcp ...` and `agentlab a2a ...`
+    background   an MCP or A2A server as a real subprocess on loopback (labs and tests)
+
+Their command line, `agentlab mcp ...` and `agentlab a2a ...`, is `agentlab.cli.protocols`.
 
 The A2A modules need the `a2a` extra (`pip install agentlab[a2a]`); nothing here is imported by the
 layers below it.

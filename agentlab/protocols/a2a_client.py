@@ -32,13 +32,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
-from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
+from a2a.client import A2ACardResolver, A2AClientTimeoutError, ClientConfig, ClientFactory
 from a2a.helpers import get_artifact_text, get_message_text
 from a2a.types import AgentCard, CancelTaskRequest, Message, Part, Role, SendMessageRequest, StreamResponse, TaskState
+from a2a.utils.errors import A2AError
 from distributed import Client, get_worker
 
-from agentlab.errors import NotApproved
-from agentlab.fanout.round import Observer
+from agentlab.errors import NotApproved, ServiceError
+from agentlab.events import Observer, RemoteUpdate, RoundEvent
 from agentlab.fanout.runners import Runner, where
 from agentlab.identity import Work
 from agentlab.steps import SubTask, SubTaskResult, SubTaskState
@@ -151,8 +152,9 @@ async def adelegate(
     """Send `goal` to `agent`, follow its task to a final state, cancel it if `timeout` passes first.
 
     `allow` (URL → agent) is the allowlist; by default the agent passed is the only one allowed.
-    Network failures and refusals raise (`NotApproved`, `httpx.HTTPError`); a remote task that fails
-    or is cancelled is a `Delegation` in that state, not an exception.
+    Refusals raise `NotApproved`; an agent that cannot be reached or answers with an error raises
+    `ServiceError` (retryable if the connection failed or timed out, or it said 429 or 5xx). A remote task
+    that fails or is cancelled is a `Delegation` in that state, not an exception.
     """
     allowed = allow if allow is not None else {agent.base: agent}
     if allowed.get(agent.base) != agent:
@@ -183,11 +185,27 @@ async def adelegate(
         except TimeoutError:
             await _cancel(client, delegation, timeout)
             tell()
+    except (A2AError, httpx.HTTPError) as exc:  # the SDK's and httpx's errors end here, in agentlab's words
+        raise _service_error(agent, exc) from exc
     finally:
         delegation.end = time.time()
         if own:
             await http.aclose()
     return delegation
+
+
+def _service_error(agent: RemoteAgent, exc: Exception) -> ServiceError:
+    """A failed exchange with `agent` as a `ServiceError`: retryable when the connection failed or timed out
+    (the SDK wraps httpx's error: its causes are searched), or when the agent answered 429 or 5xx."""
+    status, transient = None, False
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, httpx.HTTPStatusError):
+            status = cause.response.status_code
+        transient = transient or isinstance(cause, httpx.TransportError | A2AClientTimeoutError)
+        cause = cause.__cause__
+    retryable = transient or status == 429 or (status or 0) >= 500
+    return ServiceError(f"the A2A agent {agent.name} at {agent.base} failed: {exc}", status=status, retryable=retryable)
 
 
 async def _cancel(client: object, delegation: Delegation, timeout: float) -> None:
@@ -284,8 +302,8 @@ def _publish(work: Work, agent: RemoteAgent, update: TaskUpdate) -> None:
 def follow(client: Client, observer: Observer, run_id: str | None = None) -> None:
     """Pass the remote states of delegated sub-tasks to `observer` as they happen.
 
-    `observer` is called like a supervisor's observers, as `observer("remote", task, info)` with
-    `info = {"agent", "state", "text", "at"}` — so a live view can show "working" or "canceled" on the
+    `observer` is called like a supervisor's observers, with a `RoundEvent` of kind "remote" whose `remote`
+    holds the agent, its state, its text and when — so a live view can show "working" or "canceled" on the
     remote side while the sub-task still runs here. Only sub-tasks of `run_id` when it is given.
     """
 
@@ -294,6 +312,7 @@ def follow(client: Client, observer: Observer, run_id: str | None = None) -> Non
         if run_id is not None and message.get("run_id") != run_id:
             return
         task = SubTask(message["task"], "", message["role"])
-        observer("remote", task, {k: message[k] for k in ("agent", "state", "text", "at")})
+        update = RemoteUpdate(str(message["agent"]), str(message["state"]), str(message["text"]), float(message["at"]))
+        observer(RoundEvent("remote", task, remote=update))
 
     client.subscribe_topic(TOPIC, handler)

@@ -38,7 +38,7 @@ from starlette.applications import Starlette
 
 from agentlab.agent.loop import RunResult, run_agent
 from agentlab.agent.tools import Tool
-from agentlab.models.chat import Model
+from agentlab.models.base import Model
 from agentlab.wire import Message, ModelReply
 
 __all__ = ["AgentExecutorAdapter", "Report", "ResearchAgent", "a2a_app", "agent_card", "serve"]

@@ -23,6 +23,8 @@ from types import TracebackType
 
 import httpx2
 
+from agentlab.errors import ServiceError
+
 __all__ = ["Background", "agentlab_command", "free_port"]
 
 
@@ -58,7 +60,7 @@ class Background:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"{' '.join(self.argv)} did not start serving {self.ready}:\n{self.logs()}")
+                raise ServiceError(f"{' '.join(self.argv)} did not start serving {self.ready}:\n{self.logs()}")
             time.sleep(0.1)
 
     @property

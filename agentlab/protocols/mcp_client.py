@@ -45,7 +45,7 @@ from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from agentlab.agent.tools import Tool
-from agentlab.errors import ServiceError, ToolTimeout
+from agentlab.errors import ConfigError, ServiceError, ToolTimeout
 from agentlab.protocols.mcp_tools import McpTool, approved_names, contract, public_name, to_tool
 from agentlab.rpc.contract import ToolPolicy
 from agentlab.rpc.guarded import GuardedToolbox
@@ -101,7 +101,7 @@ class McpServer:
             return self.target
         argv = shlex.split(self.target)
         if not argv:
-            raise ValueError("an MCP server command cannot be empty")
+            raise ConfigError("an MCP server command cannot be empty")
         params = StdioServerParameters(command=argv[0], args=argv[1:], env=dict(self.env) or None)
         return stdio_client(params, errlog=_errlog())
 

@@ -17,7 +17,7 @@ import functools
 from dataclasses import dataclass
 
 from agentlab.agent.tools import Tool
-from agentlab.fanout.runners import DEFAULT_POLICIES, Toolkit, worker_services
+from agentlab.fanout.toolkit import DEFAULT_POLICIES, Toolkit, run_services
 from agentlab.identity import StepId
 from agentlab.protocols.mcp_client import McpServer, McpToolset, import_tools
 from agentlab.rpc.guarded import GuardedToolbox, Services
@@ -60,5 +60,5 @@ class McpToolkit(Toolkit):
             default=self.default,
             approved=allowed | toolset.approved | self.approve,
             step=step,
-            services=services or worker_services(),
+            services=services or run_services(step.run_id),
         )

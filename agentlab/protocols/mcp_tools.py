@@ -32,7 +32,7 @@ import mcp_types
 import pydantic
 
 from agentlab.agent.tools import Tool
-from agentlab.errors import ToolFailed
+from agentlab.errors import InvalidArguments, ToolFailed
 from agentlab.rpc.contract import RetryPolicy, ToolPolicy
 
 __all__ = ["McpTool", "approved_names", "contract", "public_name", "result_text", "to_tool"]
@@ -120,7 +120,7 @@ def _arguments_model(name: str, schema: dict[str, Any]) -> tuple[type[pydantic.B
         errors = sorted(validator.iter_errors(raw), key=lambda e: list(e.path))
         if errors:
             where = ".".join(str(p) for p in errors[0].path) or "arguments"
-            raise ValueError(f"{where}: {errors[0].message}")
+            raise InvalidArguments(f"{where}: {errors[0].message}")  # a ValueError: pydantic reports it
         return raw
 
     validators: dict[str, Any] = {"_schema": pydantic.model_validator(mode="before")(check)}

@@ -32,6 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from agentlab.errors import ServiceError
+
 __all__ = ["CGROUP_ROOT", "LEASE_DIR", "SANDBOX_UIDS", "Budget", "RunCgroup", "UidLease", "cgroup_controllers", "sweep"]
 
 SANDBOX_UIDS = range(2_100_000_000, 2_100_000_000 + 4096)
@@ -61,7 +63,7 @@ class UidLease:
                 continue
             self.uid, self._handle = uid, handle
             return
-        raise RuntimeError(f"all {len(SANDBOX_UIDS)} sandbox uids are in use")
+        raise ServiceError(f"all {len(SANDBOX_UIDS)} sandbox uids are in use", retryable=True)
 
     def release(self) -> None:
         os.close(self._handle)

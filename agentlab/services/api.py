@@ -99,20 +99,20 @@ def _throttle(wait: float, message: str) -> _Reply:
 
 
 def _parse_payment(body: bytes) -> tuple[str, float, str]:
-    """The (sku, amount, order) of a payment request, or ValueError saying what is wrong with it."""
+    """The (sku, amount, order) of a payment request, or UsageError saying what is wrong with it."""
     try:
         request = json.loads(body)
     except (ValueError, RecursionError) as exc:
-        raise ValueError(f"the request body is not valid JSON ({exc})") from exc
+        raise UsageError(f"the request body is not valid JSON ({exc})") from exc
     if not isinstance(request, dict):
-        raise ValueError('the request body must be a JSON object {"sku", "amount", "order"}')
+        raise UsageError('the request body must be a JSON object {"sku", "amount", "order"}')
     sku, amount, order = request.get("sku"), request.get("amount"), request.get("order")
     if not isinstance(sku, str) or not sku:
-        raise ValueError("'sku' must be a non-empty string")
+        raise UsageError("'sku' must be a non-empty string")
     if isinstance(amount, bool) or not isinstance(amount, int | float) or not math.isfinite(amount) or amount <= 0:
-        raise ValueError("'amount' must be a positive number")
+        raise UsageError("'amount' must be a positive number")
     if not isinstance(order, str) or not order:
-        raise ValueError("'order' must be a non-empty string")
+        raise UsageError("'order' must be a non-empty string")
     return sku, float(amount), order
 
 
@@ -257,7 +257,7 @@ class ApiService:
             )
         try:
             sku, amount, order = _parse_payment(body)
-        except ValueError as exc:
+        except UsageError as exc:
             return _error(400, str(exc)), "bad_request"
         if sku not in self.prices:
             return _error(404, f"unknown sku {sku!r}"), "not_found"

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +27,7 @@ import httpx2
 
 from agentlab.agent.tools import Tool, tool
 from agentlab.errors import ServiceError, Throttled, ToolTimeout
+from agentlab.models.transport import parse_retry_after
 from agentlab.rpc.guarded import idempotency_key
 
 __all__ = ["ApiClient", "find_mispriced", "payment_key", "payment_tool", "price_tool"]
@@ -93,7 +93,7 @@ def _status_error(what: str, response: httpx2.Response) -> ServiceError:
     status = response.status_code
     message = f"{what}: HTTP {status}: {_message(response)}"
     if status == 429:
-        return Throttled(message, retry_after=_retry_after(response.headers.get("Retry-After")))
+        return Throttled(message, retry_after=parse_retry_after(response.headers.get("Retry-After")))
     return ServiceError(message, status=status, retryable=status >= 500)
 
 
@@ -103,15 +103,6 @@ def _message(response: httpx2.Response) -> str:
         return str(response.json()["error"]["message"])
     except (ValueError, KeyError, TypeError):
         return response.text[:200] or response.reason_phrase
-
-
-def _retry_after(header: str | None) -> float | None:
-    """Retry-After in seconds, or None when it is missing or not a number of seconds."""
-    try:
-        seconds = float(header) if header is not None else math.nan
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def payment_key(sku: str, amount: float, order: str) -> str:

@@ -17,8 +17,9 @@ machine cannot do is warned about once, and `isolation_available()` tells in adv
   memory, nothing left behind, no data passed between runs), **mountns** + **nosuid** (nothing
   written outside the scratch dir; setuid bits ignored on every mount), and **hidden**: homes
   (~/.ssh), /run (the user's sockets in /run/user), logs, mail, /var/lib and, when not root, every
-  directory the caller owns near the top of the tree are covered by empty tmpfs, with only the
-  runtime's own directories (and agentlab's package and datasets) bound back, never their siblings;
+  directory the caller owns near the top of the tree (and what `run_python(hide=...)` names) are covered
+  by empty tmpfs, with only the runtime's own directories (and agentlab's package and datasets) bound
+  back, never their siblings;
 - **keyring**: a fresh session keyring, so the caller's keys (`keyctl @s`) are out of reach;
 - as root with a writable cgroup v2 root (or cgroup v1 memory/pids/cpu): **cgroup-memory**,
   **cgroup-pids**, **cgroup-cpu**, a budget for the whole run: memory (memfd, SysV and tmpfs pages
@@ -55,12 +56,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 from agentlab.agent.tools import Tool, tool
+from agentlab.errors import ConfigError, UsageError
 from agentlab.services import _isolation, _per_run
 
 __all__ = [
@@ -114,9 +116,9 @@ class SandboxLimits:
 
     def __post_init__(self) -> None:
         if self.wall_seconds <= 0 or min(self.cpu_seconds, self.memory_mb, self.file_size_mb) <= 0:
-            raise ValueError(f"sandbox limits must be positive: {self}")
+            raise ConfigError(f"sandbox limits must be positive: {self}")
         if min(self.max_processes, self.max_output_bytes, self.scratch_mb, self.cpus) <= 0:
-            raise ValueError(f"sandbox limits must be positive: {self}")
+            raise ConfigError(f"sandbox limits must be positive: {self}")
 
 
 def rlimits(limits: SandboxLimits) -> dict[str, tuple[int, int]]:
@@ -212,7 +214,7 @@ def _write_inputs(directory: str, code: str, files: Mapping[str, str] | None) ->
     for name, text in inputs.items():
         path = PurePosixPath(name)
         if path.is_absolute() or ".." in path.parts or not path.parts:
-            raise ValueError(f"sandbox file names must be relative paths inside the sandbox, got {name!r}")
+            raise UsageError(f"sandbox file names must be relative paths inside the sandbox, got {name!r}")
         target = os.path.join(directory, *path.parts)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         # Any string is accepted: a lone surrogate becomes the escape \\udXXX that Python reads back.
@@ -253,7 +255,9 @@ def _per_run_budget(shields: _isolation.Isolation, limits: SandboxLimits) -> Ite
             lease.release()
 
 
-def _config(scratch: str, limits: SandboxLimits, shields: _isolation.Isolation, status_fd: int, run: _PerRun) -> str:
+def _config(
+    scratch: str, limits: SandboxLimits, shields: _isolation.Isolation, status_fd: int, run: _PerRun, hide: list[str]
+) -> str:
     return json.dumps(
         {
             "inputs": scratch,
@@ -265,7 +269,7 @@ def _config(scratch: str, limits: SandboxLimits, shields: _isolation.Isolation, 
             "drop_uid": run.uid,
             "userns": shields.userns,
             "runtime": _isolation.shared_paths() if shields.mountns else _isolation.runtime_paths(),
-            "hide": _isolation.hidden_paths() if shields.mountns else [],
+            "hide": [*_isolation.hidden_paths(), *hide] if shields.mountns else [],
             "cgroups": [] if run.cgroup is None else run.cgroup.procs_files(),
             "rlimits": rlimits(limits),
             "python": sys.executable,
@@ -274,7 +278,7 @@ def _config(scratch: str, limits: SandboxLimits, shields: _isolation.Isolation, 
     )
 
 
-def _run(scratch: str, limits: SandboxLimits) -> SandboxResult:
+def _run(scratch: str, limits: SandboxLimits, hide: list[str]) -> SandboxResult:
     """Start the sandbox, collect its output, kill what is left (whatever happens), read the init's report."""
     shields = _isolation.probe()
     with _per_run_budget(shields, limits) as run:
@@ -282,7 +286,7 @@ def _run(scratch: str, limits: SandboxLimits) -> SandboxResult:
         start = time.monotonic()
         try:
             try:
-                config = _config(scratch, limits, shields, status_write, run)
+                config = _config(scratch, limits, shields, status_write, run, hide)
                 proc = _isolation.start(_isolation.command(shields, config), status_write)
             finally:
                 os.close(status_write)
@@ -321,13 +325,21 @@ def _started_with(shields: _isolation.Isolation, report: dict[str, Any]) -> set[
 
 
 def run_python(
-    code: str, limits: SandboxLimits = SandboxLimits(), files: Mapping[str, str] | None = None
+    code: str,
+    limits: SandboxLimits = SandboxLimits(),
+    files: Mapping[str, str] | None = None,
+    *,
+    hide: Sequence[str] = (),
 ) -> SandboxResult:
-    """Run `code` as main.py in a fresh sandbox, next to `files` (name -> text), and report how it went."""
+    """Run `code` as main.py in a fresh sandbox, next to `files` (name -> text), and report how it went.
+
+    `hide` names more directories to cover like the user's data (the grader's sources, say); as those are,
+    only where the sandbox has a mount namespace (`isolation_available()["hidden"]`).
+    """
     scratch = tempfile.mkdtemp(prefix="agentlab-sbx-")
     try:
         _write_inputs(scratch, code, files)
-        return _run(scratch, limits)
+        return _run(scratch, limits, [os.path.abspath(path) for path in hide])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -350,7 +362,7 @@ class SandboxPool:
 
     def __init__(self, size: int = 2) -> None:
         if size < 1:
-            raise ValueError(f"pool size must be at least 1, got {size}")
+            raise ConfigError(f"pool size must be at least 1, got {size}")
         self.size = size
         self._slots = threading.BoundedSemaphore(size)
         self._lock = threading.Lock()

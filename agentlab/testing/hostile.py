@@ -34,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from agentlab.errors import UsageError
+
 __all__ = ["MODES", "HostileServer"]
 
 MODES = (
@@ -186,7 +188,7 @@ class HostileServer(ThreadingHTTPServer):
 
     def __init__(self, mode: str, port: int = 0) -> None:
         if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
+            raise UsageError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
         super().__init__(("127.0.0.1", port), _Handler)
         self.mode = mode
         self.requests = 0

@@ -3,3 +3,5 @@
 widgets.py  `LiveProgress` (ipywidgets) and `gantt` (matplotlib) for a fan-out's trace
 dag.py      `LiveDag`: each sub-task a node, coloured by its state as the run moves
 """
+
+__all__: list[str] = []

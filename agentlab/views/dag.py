@@ -28,6 +28,9 @@ from typing import Any, Protocol
 import ipywidgets
 import networkx as nx
 
+from agentlab.events import RoundEvent
+from agentlab.steps import FINISHED
+
 __all__ = ["COLOURS", "LiveDag", "render_svg"]
 
 COLOURS = {
@@ -40,12 +43,12 @@ COLOURS = {
     "blocked": "#7f7f7f",
 }
 """Fill colour per state (the same palette as the progress table and the Gantt chart)."""
-_STATE_OF_EVENT = {
+_STATE_OF_EVENT: dict[str, str] = {
     "planned": "pending",
     "dispatched": "running",
     "hedged": "running",
     "replayed": "done",
-    **{s: s for s in ("done", "failed", "timeout", "cancelled", "blocked")},
+    **{s: s for s in FINISHED},
 }
 _W, _H, _DX, _DY, _PAD = 92, 34, 130, 48, 12
 
@@ -74,16 +77,17 @@ class LiveDag:
         self._lock = threading.Lock()
         self.widget = ipywidgets.HTML(value=self.svg())
 
-    def __call__(self, event: str, task: _Task, info: dict[str, Any]) -> None:
-        state = _STATE_OF_EVENT.get(event)
+    def __call__(self, event: RoundEvent) -> None:
+        task, kind = event.task, event.kind
+        state = _STATE_OF_EVENT.get(kind)
         if state is None:  # "ignored": a hedge's losing copy; the sub-task itself is unchanged
             return
         with self._lock:
             if task.id not in self.graph:
-                self._add(task, info)
+                self._add(task, event)
             node = self.graph.nodes[task.id]
-            node["hedged"] = node["hedged"] or event == "hedged"
-            node["replayed"] = node["replayed"] or event == "replayed"
+            node["hedged"] = node["hedged"] or kind == "hedged"
+            node["replayed"] = node["replayed"] or kind == "replayed"
             if node["state"] != state:
                 self._count(node["state"], -1)
                 self._count(state, +1)
@@ -94,10 +98,9 @@ class LiveDag:
     def _count(self, state: str, change: int) -> None:
         self._counts[state] = self._counts.get(state, 0) + change
 
-    def _add(self, task: _Task, info: dict[str, Any]) -> None:
-        replaces = info.get("replaces")
-        round_no = int(info.get("round") or 0)
-        if isinstance(replaces, str) and replaces in self.graph:
+    def _add(self, task: _Task, event: RoundEvent) -> None:
+        replaces, round_no = event.replaces, event.round
+        if replaces is not None and replaces in self.graph:
             round_no = self.graph.nodes[replaces]["round"]
         elif not round_no:
             round_no = self._round

@@ -19,14 +19,14 @@ import ipywidgets
 
 from agentlab.analysis import critical_path
 from agentlab.errors import ConfigError
-from agentlab.fanout.plan import SubTask
+from agentlab.events import RoundEvent
 from agentlab.fanout.supervisor import FanOutResult
+from agentlab.steps import FINISHED
 from agentlab.views.dag import COLOURS
 
 __all__ = ["LiveProgress", "critical_ids", "gantt"]
 
 _COLOURS = {**COLOURS, "planned": "#bbbbbb", "ready": "#bbbbbb"}  # the DAG view's palette
-_FINISHED = ("done", "failed", "timeout", "cancelled", "blocked")
 
 
 class LiveProgress:
@@ -50,8 +50,8 @@ class LiveProgress:
         self.widget = ipywidgets.HTML(value=self._render())
         self._lock = threading.Lock()
 
-    def __call__(self, event: str, task: SubTask, info: dict[str, Any]) -> None:
-        now = self.clock()
+    def __call__(self, event: RoundEvent) -> None:
+        now, task, kind = self.clock(), event.task, event.kind
         with self._lock:
             row = self.rows.get(task.id)
             if row is None:
@@ -66,20 +66,19 @@ class LiveProgress:
                 self.rows[task.id] = row
                 self._count("planned", +1)
             before = row["state"]
-            if event in ("dispatched", "hedged"):
+            if kind in ("dispatched", "hedged"):
                 row["since"] = row["since"] or now
                 row["state"] = "running"
-                row["hedged"] = row["hedged"] or event == "hedged"
-            elif event in ("done", "failed", "timeout", "cancelled", "blocked"):
-                row["state"], row["until"] = event, now
-                result = info.get("result")
-                row["worker"] = getattr(result, "worker", "") or row["worker"]
+                row["hedged"] = row["hedged"] or kind == "hedged"
+            elif kind in FINISHED:
+                row["state"], row["until"] = kind, now
+                row["worker"] = (event.result.worker if event.result else "") or row["worker"]
             if row["state"] != before:
                 self._count(before, -1)
                 self._count(row["state"], +1)
             if task.id in self._html or len(self._html) < self.max_rows:
                 self._html[task.id] = self._row(task.id, row, now)
-            finished = sum(self._counts.get(s, 0) for s in _FINISHED)
+            finished = sum(self._counts.get(s, 0) for s in FINISHED)
             if now - self._drawn >= self.every or finished == len(self.rows):
                 self._drawn = now
                 self.widget.value = self._render()

@@ -5,3 +5,5 @@ skills.py     its planning and reducing, for a supervisor's prompts (lab 03)
 server.py     the policy behind a loopback OpenAI-compatible HTTP endpoint
 inprocess.py  the same answers inside the calling process, under the `openai` SDK's own path
 """
+
+__all__: list[str] = []

@@ -295,7 +295,8 @@ def decide(
 
 
 def _supervisor_step(tools: list[dict[str, Any]], goal: str, latency: float) -> Decision | None:
-    """The supervisor's planning and reducing steps, when offered their tools (agentlab.prompts, agentlab.models.offline.skills)."""
+    """The supervisor's planning and reducing steps, when offered their tools
+    (agentlab.prompts, agentlab.models.offline.skills)."""
     names = {str((t.get("function") or {}).get("name")) for t in tools}
     if "make_plan" in names:
         return Decision(None, (("make_plan", json.dumps(offline_plan(goal))),), latency)
