@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AgentlabError",
+    "BadRequest",
     "BudgetExhausted",
     "CassetteMiss",
     "CircuitOpen",
@@ -174,6 +175,10 @@ class ConfigError(AgentlabError, ValueError):
 class JournalMismatch(ConfigError):
     """The journal does not fit this run: the run id was started with another goal, or the journal was
     written under another key scheme (its steps cannot be found by this version's keys)."""
+
+
+class BadRequest(AgentlabError, ValueError):
+    """A request to one of agentlab's own endpoints (the offline model's) is malformed: the caller's fault."""
 
 
 class UsageError(AgentlabError, ValueError):

@@ -27,6 +27,8 @@ class Event:
     end: float
     outcome: str
     detail: str = ""
+    rpc_of: str = ""
+    """The tool whose call this is one RPC attempt of (`agentlab.rpc.guarded`); "" for any other step."""
 
     @property
     def duration(self) -> float:
@@ -52,7 +54,7 @@ class Trace:
 
     def to_frame(self) -> pd.DataFrame:
         """The trace as a DataFrame; `t0`/`t1` are seconds since the first event started."""
-        columns = ["run_id", "who", "what", "start", "end", "outcome", "detail"]
+        columns = ["run_id", "who", "what", "start", "end", "outcome", "detail", "rpc_of"]
         frame = pd.DataFrame([asdict(e) for e in self.events], columns=columns)
         origin = frame["start"].min() if len(frame) else 0.0
         frame["t0"] = frame["start"] - origin

@@ -31,15 +31,7 @@ BUILTIN_EXCEPTIONS = frozenset(
 STANDALONE = frozenset({"services/_sandbox_init.py", "grading/_learner.py"})
 """Programs run in the sandbox as they are (`python -I -S`, or sent as main.py): standard library only."""
 
-TEMPORARY_ALLOWLIST = frozenset(
-    {
-        # In files another engineer is changing right now; they empty this list.
-        ("fanout/plan.py", "Plan.mark", "KeyError"),  # agentlab/fanout/plan.py:148
-        ("models/localllm.py", "main", "SystemExit"),  # agentlab/models/localllm.py:106
-        ("models/offline/server.py", "answer", "ValueError"),  # agentlab/models/offline/server.py:48, :50
-        ("models/offline/server.py", "completion_body", "ValueError"),  # agentlab/models/offline/server.py:61, :64
-    }
-)
+TEMPORARY_ALLOWLIST: frozenset[tuple[str, str, str]] = frozenset()
 """(module path, function, exception) of raises still to be fixed: each entry must still match one."""
 
 

@@ -309,6 +309,18 @@ except OSError as exc:
     assert code_ == errno.ENOSPC and written <= 16
 
 
+@needs_mountns
+def test_what_hide_names_is_covered_and_the_package_stays_importable() -> None:
+    """How the grader hides its files: the checkout is covered, agentlab (bound back) still imports."""
+    checkout = Path(sandbox.__file__).resolve().parents[2]
+    code = f"import os\nimport agentlab.text\nprint(sorted(os.listdir({str(checkout)!r})))"
+    hidden = run_python(code, FAST, hide=[str(checkout)])
+    assert hidden.ok and "hidden" in hidden.isolation, hidden.render()
+    assert "'agentlab'" in hidden.stdout and "pyproject.toml" not in hidden.stdout
+    if os.geteuid() == 0:  # as root nothing else covers the checkout: without `hide` it shows
+        assert "pyproject.toml" in run_python(code, FAST).stdout
+
+
 def test_network_is_unreachable_when_netns_is_in_force() -> None:
     if not AVAILABLE["netns"]:
         pytest.skip("network isolation unavailable here: `unshare --net` failed, so the sandbox can reach the network")

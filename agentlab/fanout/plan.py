@@ -19,7 +19,7 @@ from typing import Any
 
 import networkx as nx
 
-from agentlab.errors import InvalidArguments
+from agentlab.errors import InvalidArguments, UsageError
 from agentlab.steps import FINISHED, SubTask, SubTaskState
 
 __all__ = ["ROLES", "Plan", "SubTask"]
@@ -145,7 +145,7 @@ class Plan:
 
     def mark(self, task_id: str, state: SubTaskState) -> None:
         if task_id not in self._states:
-            raise KeyError(task_id)
+            raise UsageError(f"no sub-task {task_id!r} in this plan")
         self._states[task_id] = state
 
     def is_ready(self, task_id: str) -> bool:

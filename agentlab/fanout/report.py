@@ -88,8 +88,8 @@ class FanOutResult:
 
     def rpc_table(self) -> str:
         """Every tool call's RPC attempts, one line each: the sub-task, tool, attempt, outcome and key."""
-        rows = [(r.id, e) for r in self.results for e in r.events if e.who.startswith("rpc:")]
-        return "\n".join(f"  {tid:<12} {e.who[4:]:<12} {e.what:<60} {e.outcome}" for tid, e in rows)
+        rows = [(r.id, e) for r in self.results for e in r.events if e.rpc_of]
+        return "\n".join(f"  {tid:<12} {e.rpc_of:<12} {e.what:<60} {e.outcome}" for tid, e in rows)
 
     def _repr_html_(self) -> str:
         return f"<p><b>{self.stop_reason}</b>: {self.answer}</p><pre>{self.timeline()}</pre>"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import sys
 import time
 from pathlib import Path
 from types import TracebackType
@@ -95,7 +96,7 @@ class LocalLLM:
         self.stop()
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve SmolLM2-135M with llama.cpp on 127.0.0.1 (opt-in).")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--threads", type=int, help="CPU threads (default: up to 4)")
@@ -103,14 +104,16 @@ def main(argv: list[str] | None = None) -> None:
     try:
         server = LocalLLM(args.port, threads=args.threads)
     except ConfigError as exc:
-        raise SystemExit(f"agentlab.models.localllm: {exc}") from None
+        print(f"agentlab.models.localllm: {exc}", file=sys.stderr)
+        return 2
     print(f"llama.cpp serving {server.model} at {server.base_url}; Ctrl-C stops", flush=True)
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         server.stop()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -65,7 +65,7 @@ class RpcEvent:
     def as_event(self, run_id: str) -> Event:
         """This attempt as a trace row: who = "rpc:<tool>", what = the attempt and its key."""
         what = f"attempt {self.attempt} key {self.key}" if self.attempt else f"{self.outcome} key {self.key}"
-        return Event(run_id, f"rpc:{self.tool}", what, self.start, self.end, self.outcome, self.detail)
+        return Event(run_id, f"rpc:{self.tool}", what, self.start, self.end, self.outcome, self.detail, self.tool)
 
 
 class Services:

@@ -256,7 +256,12 @@ def _per_run_budget(shields: _isolation.Isolation, limits: SandboxLimits) -> Ite
 
 
 def _config(
-    scratch: str, limits: SandboxLimits, shields: _isolation.Isolation, status_fd: int, run: _PerRun, hide: list[str]
+    scratch: str,
+    limits: SandboxLimits,
+    shields: _isolation.Isolation,
+    status_fd: int,
+    run: _PerRun,
+    hide: Sequence[str] = (),
 ) -> str:
     return json.dumps(
         {
@@ -278,7 +283,7 @@ def _config(
     )
 
 
-def _run(scratch: str, limits: SandboxLimits, hide: list[str]) -> SandboxResult:
+def _run(scratch: str, limits: SandboxLimits, hide: Sequence[str]) -> SandboxResult:
     """Start the sandbox, collect its output, kill what is left (whatever happens), read the init's report."""
     shields = _isolation.probe()
     with _per_run_budget(shields, limits) as run:

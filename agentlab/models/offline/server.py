@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from agentlab.errors import BadRequest
 from agentlab.latency import Latency
 from agentlab.models.offline.policy import PolicyConfig, decide
 
@@ -45,9 +46,9 @@ def answer(config: PolicyConfig, method: str, path: str, raw: bytes) -> tuple[in
     try:
         request = json.loads(raw)
         if not isinstance(request, dict):
-            raise ValueError("the request body must be a JSON object")
+            raise BadRequest("the request body must be a JSON object")
         if request.get("stream"):
-            raise ValueError("streaming is not supported by the offline endpoint")
+            raise BadRequest("streaming is not supported by the offline endpoint")
         body, latency = completion_body(config, request)
     except (ValueError, TypeError) as exc:
         return 400, error_body(400, str(exc)), 0.0
@@ -58,10 +59,10 @@ def completion_body(config: PolicyConfig, request: dict[str, Any]) -> tuple[dict
     """The chat.completion response body for one request, and how long the step takes."""
     messages = request.get("messages")
     if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
-        raise ValueError("'messages' must be a list of message objects")
+        raise BadRequest("'messages' must be a list of message objects")
     tools = request.get("tools") or []
     if not isinstance(tools, list):
-        raise ValueError("'tools' must be a list")
+        raise BadRequest("'tools' must be a list")
     seed = request.get("seed")
     if isinstance(seed, int) and seed != config.seed:
         config = replace(config, seed=seed)
