@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sandboxes import run_cgroups, sandbox_processes
 
-from agentlab.services import _isolation, _per_run, _sandbox_init, sandbox
+from agentlab.services import _isolation, _sandbox_init, sandbox
 from agentlab.services.sandbox import SandboxLimits, SandboxResult, escape_controls, run_python
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,46 +34,6 @@ USER = 1999
 MODES = ["root", "user"]
 ROOT = os.geteuid() == 0
 AVAILABLE = sandbox.isolation_available()
-
-
-def sandbox_processes() -> set[int]:
-    """Host pids of our sandboxes: a sandbox uid (or nobody, as before), or the sandbox's environment marker."""
-    found = set()
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            status = Path(f"/proc/{entry}/status").read_text()
-            environ = Path(f"/proc/{entry}/environ").read_bytes()
-            cgroups = Path(f"/proc/{entry}/cgroup").read_text()
-        except OSError:
-            continue
-        uid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:")))
-        ours = uid in _per_run.SANDBOX_UIDS or uid == _sandbox_init.NOBODY or b"AGENTLAB_SANDBOX=" in environ
-        if ours and not _another_session(cgroups):
-            found.add(int(entry))
-    return found
-
-
-def _another_session(cgroups: str) -> bool:
-    """Whether a process sits in a cgroup v1 hierarchy outside ours: a sandbox of another session sharing
-    this machine (our runs' cgroups are made inside our own, so ours never are)."""
-    mine = dict(line.split(":", 2)[1:] for line in Path("/proc/self/cgroup").read_text().splitlines())
-    theirs = dict(line.split(":", 2)[1:] for line in cgroups.splitlines())
-    return any(
-        name == "memory" and path != "/" and not theirs.get(name, path).startswith(path) for name, path in mine.items()
-    )
-
-
-def run_cgroups() -> set[str]:
-    """Run cgroups that exist now: under cgroup v2's parent of all runs, or (v1) inside our own memory cgroup."""
-    own = dict(line.split(":", 2)[1:] for line in Path("/proc/self/cgroup").read_text().splitlines())
-    parents = [os.path.join(_per_run.CGROUP_ROOT, "agentlab-sandbox")]
-    if "memory" in own:
-        parents.append(os.path.join(_per_run.CGROUP_ROOT, "memory", own["memory"].lstrip("/")))
-    found = set()
-    for parent in parents:
-        with contextlib.suppress(OSError):
-            found |= {os.path.join(parent, name) for name in os.listdir(parent) if "run-" in name}
-    return found
 
 
 @pytest.fixture(autouse=True)

@@ -51,6 +51,7 @@ from agentlab.errors import ClusterError
 from agentlab.fanout import quietgc
 from agentlab.fanout.futures import as_result, check_runner, failed
 from agentlab.identity import Work
+from agentlab.models.blocking import THREADS
 from agentlab.steps import SubTaskResult
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class Lane:
     """A Dask actor on one worker: it starts sub-tasks as they arrive, runs them concurrently with one
     runner, and hands back the finished ones whenever the client collects them."""
 
-    def __init__(self, runner: Runner, threads: int = 256, address: str | None = None) -> None:
+    def __init__(self, runner: Runner, threads: int = THREADS, address: str | None = None) -> None:
         """`address`: where results say they ran (default: the Dask worker the actor is built on)."""
         from distributed import get_worker  # noqa: PLC0415  (the actor is built inside a task)
 
@@ -197,7 +198,7 @@ class LaneDispatcher:
         client: Client,
         runner: Runner,
         calls_per_lane: int = 1,
-        threads: int = 256,
+        threads: int = THREADS,
         eager: int = 512,
         wait: float = 0.5,
     ) -> None:

@@ -84,9 +84,9 @@ PROGRAM_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
-    "AGENTLAB_SANDBOX": "1",
 }
-"""The program's whole environment (plus HOME, its working directory). Nothing is inherited."""
+"""The program's whole environment (plus HOME, its working directory, and AGENTLAB_SANDBOX: the pid of the
+process that started the sandbox, so whose sandbox a process is can be told). Nothing is inherited."""
 _ORDER = tuple(_isolation.Isolation(None, False, False, False, False, False, False).as_dict())
 
 
@@ -278,7 +278,7 @@ def _config(
             "cgroups": [] if run.cgroup is None else run.cgroup.procs_files(),
             "rlimits": rlimits(limits),
             "python": sys.executable,
-            "env": PROGRAM_ENV,
+            "env": {**PROGRAM_ENV, "AGENTLAB_SANDBOX": str(os.getpid())},
         }
     )
 

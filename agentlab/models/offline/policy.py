@@ -30,11 +30,10 @@ from typing import Any
 from agentlab.errors import UsageError
 from agentlab.latency import Latency
 from agentlab.models.offline.skills import offline_plan, offline_reduce, synthesize
-from agentlab.text import content_terms, distinctive_terms, sentences, stem, tokenize
+from agentlab.text import IDENTIFIER, content_terms, distinctive_terms, identifiers, sentences, stem, tokenize
 
 __all__ = ["Decision", "PolicyConfig", "decide"]
 
-_ID = re.compile(r"\b[A-Z]{2,}-\d+\b")
 _EXPR = re.compile(r"[-+*/().\d\s]{3,}")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
 _QUERY_PARAMS = ("query", "q", "question", "text", "topic", "search")
@@ -109,7 +108,7 @@ def _rng(config: PolicyConfig, messages: list[dict[str, Any]], salt: str = "") -
 
 
 def _entities(goal: str) -> list[str]:
-    return list(dict.fromkeys(_ID.findall(goal)))
+    return identifiers(goal)
 
 
 def _without_entities(goal: str) -> str:
@@ -187,12 +186,12 @@ def _fill(schema: dict[str, Any], goal: str, turn: int) -> list[dict[str, Any]] 
     props: dict[str, Any] = params.get("properties") or {}
     required = list(params.get("required") or [])
     entities = _entities(goal)
-    numbers = [float(n) for n in _NUMBER.findall(_ID.sub(" ", goal))]
+    numbers = [float(n) for n in _NUMBER.findall(IDENTIFIER.sub(" ", goal))]
     base: dict[str, Any] = {}
     fan_param: str | None = None
     for name, prop in props.items():
         lname = name.lower()
-        examples = {e.split("-")[0] for e in _ID.findall(str(prop.get("description", "")))}
+        examples = {e.split("-")[0] for e in IDENTIFIER.findall(str(prop.get("description", "")))}
         typed = [e for e in entities if e.split("-")[0] in examples]  # ids shaped like the schema's example
         if typed and fan_param is None and len(typed) > 1:
             fan_param, entities = name, typed

@@ -18,10 +18,10 @@ import re
 from typing import Any
 
 from agentlab.prompts import parse_findings, read_round
+from agentlab.text import identifiers
 
 __all__ = ["offline_plan", "offline_reduce", "synthesize"]
 
-_ID = re.compile(r"\b[A-Z]{2,}-\d+\b")
 _ERROR = re.compile(r" \[error: .*\]$")
 
 
@@ -39,7 +39,7 @@ def _items(goal: str) -> list[str]:
     parts = [p.strip() for p in goal.split(";") if p.strip()]
     if len(parts) > 1:
         return parts
-    ids = list(dict.fromkeys(_ID.findall(goal)))
+    ids = identifiers(goal)
     if len(ids) > 1:
         span = re.compile(re.escape(ids[0]) + r".*" + re.escape(ids[-1]), re.DOTALL)
         return [span.sub(one, goal, count=1) for one in ids]  # "causes of A, B and C" -> "causes of A"
