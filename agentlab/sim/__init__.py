@@ -1,0 +1,18 @@
+"""Breaking it on purpose: a deterministic simulator of the fleet, a nemesis, checkers, replay (lab 07).
+
+One seed decides every choice a run depends on — how long each sub-task takes and so the order results
+arrive in, what the planner plans and how the reducer rewords a re-plan, and which faults strike where.
+The run itself is the real thing, in one process on a fake clock: the supervisor, its rounds, the
+runners' ReAct loops, the tools' RPC contracts, the SQLite journal, the shared budget.
+
+    world.py     the seed and the faults it draws (keyed, so a re-execution meets the same ones)
+    model.py     the fleet's model: plans payments, pays, rewords re-plans, gives up, writes long replies
+    fleet.py     one simulated run: the dispatcher that loses work, the journal that dies, the resume
+    history.py   what happened, in order, as plain records: hashed, saved, loaded, drawn
+    checkers.py  the promises, each a pure function over a history
+    explore.py   many seeds at once, the pass^k table, shrinking a failing schedule, replaying a seed
+
+`agentlab sim explore --seeds 2000` and `agentlab sim replay SEED` run it from the command line.
+"""
+
+__all__: list[str] = []

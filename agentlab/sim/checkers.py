@@ -1,0 +1,85 @@
+"""The course's promises, each a pure function over a simulated run's history (lab 07).
+
+A checker returns the empty list when its property holds, else one message per violation. It reads
+only the history (`agentlab.sim.history`), never the code that made it, so the same checker judges a
+run of agentlab, of a learner's component, or of a deliberately broken variant.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+
+from agentlab.sim.history import History
+
+__all__ = ["CHECKERS", "Checker"]
+
+Checker = Callable[[History], list[str]]
+
+
+def exactly_once(history: History) -> list[str]:
+    """Exactly-once effects: every order is charged at most once, whatever was retried, re-run,
+    re-planned or resumed (a charge under a key the desk had seen is not a new charge)."""
+    charged = Counter(r.subject for r in history.of("charge") if r.data["first"])
+    return [f"{order} was charged {n} times" for order, n in sorted(charged.items()) if n > 1]
+
+
+def no_lost_subtask(history: History) -> list[str]:
+    """No lost sub-task: every planned sub-task ends with a result or a failure value before the run ends."""
+    ended = {r.subject for r in history.of("result")}
+    planned = {r.subject for r in history.of("planned")}
+    if not history.of("outcome"):
+        return ["the run never ended"]
+    return [f"{tid} was planned and never ended" for tid in sorted(planned - ended)]
+
+
+def truthful_outcome(history: History) -> list[str]:
+    """Truthful outcome: the run ends `answer` only if some sub-task produced a result, and no sub-task
+    whose agent gave up is counted as done."""
+    wrong = []
+    gave_up = {r.subject for r in history.of("gave_up")}
+    for r in history.of("result"):
+        if r.subject in gave_up and r.data["state"] == "done":
+            wrong.append(f"{r.subject} ended done although its agent gave up")
+    for r in history.of("outcome"):
+        if r.data["stop_reason"] == "answer" and not any(x.data["state"] == "done" for x in history.of("result")):
+            wrong.append("the run ended `answer` with no sub-task done")
+    return wrong
+
+
+def budget_held(history: History) -> list[str]:
+    """Budgets hold: the run's token spend never exceeds its limit, whatever replies the model wrote;
+    and a run whose steps were refused for budget does not end `answer`."""
+    wrong = [
+        f"spent {r.data['tokens']} tokens of {r.data['limit']}"
+        for r in history.of("spend")
+        if r.data["tokens"] > r.data["limit"]
+    ]
+    refused = any(r.data["stop_reason"] == "budget" for r in history.of("result"))
+    for r in history.of("outcome"):
+        if refused and r.data["stop_reason"] == "answer":
+            wrong.append("steps were refused for budget, yet the run ended `answer`")
+    return wrong
+
+
+def resume_redoes_nothing(history: History) -> list[str]:
+    """A resumed run does not redo finished work: no sub-task step journaled before the crash runs again."""
+    committed: set[str] = set()
+    crashed, wrong = False, []
+    for r in history:
+        if r.kind == "commit" and not crashed:
+            committed.add(str(r.data["key"]))
+        elif r.kind == "crash":
+            crashed = True
+        elif r.kind == "execute" and crashed and r.data["journal"] in committed:
+            wrong.append(f"{r.subject} ran again after the resume although its result was journaled")
+    return wrong
+
+
+CHECKERS: Mapping[str, Checker] = {
+    "exactly_once": exactly_once,
+    "no_lost_subtask": no_lost_subtask,
+    "truthful_outcome": truthful_outcome,
+    "budget_held": budget_held,
+    "resume_redoes_nothing": resume_redoes_nothing,
+}

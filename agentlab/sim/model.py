@@ -1,0 +1,114 @@
+"""The fleet's model in the simulator: a planner, a reducer and payment agents, all drawn from the seed (lab 07).
+
+It behaves the way real models do where the course's promises are at stake, and it is cheap (no text
+generation), so thousands of runs take seconds:
+
+    plan    N sub-tasks "Pay order ORD-i of <amount>", some goals written over two lines
+    reduce  finish with what was paid; or re-plan the failed work in *other words* (`reword`: the goal as
+            the findings show it, whitespace collapsed, sometimes a double space), or under a new id
+            that does not say what it replaces (`invent_ids`)
+    pay     call `pay(order, amount)`; after a success, answer; after an error, try again; after three
+            errors, give up — saying so in words, as a model does
+    faults  a step may fail (`model_error`); a final answer may be long (`long_reply`)
+
+Every choice is a keyed draw (`World.draw`), so a re-executed conversation goes the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from agentlab.errors import ModelUnavailable
+from agentlab.memory.budget import count_tokens
+from agentlab.prompts import parse_findings, read_round
+from agentlab.sim.world import World
+from agentlab.wire import Message, ModelReply, ToolCall
+
+__all__ = ["GIVE_UP_WORDS", "SimModel"]
+
+GIVE_UP_WORDS = "I could not finish: the payment desk keeps failing."
+_ORDER = re.compile(r"ORD-\d+")
+_AMOUNT = re.compile(r"of (\d+\.\d\d)")
+
+
+def _call(name: str, arguments: dict[str, Any], turn: int) -> ModelReply:
+    return ModelReply(None, (ToolCall(f"call_{turn}", name, json.dumps(arguments)),), "tool_calls")
+
+
+@dataclass
+class SimModel:
+    """The simulated model of one run (see the module docstring); `size` sub-tasks per plan."""
+
+    world: World
+    size: int = 6
+    max_tokens: int = 1024
+
+    def complete(
+        self, messages: list[Message], tools: list[dict[str, Any]], *, tool_choice: str = "auto"
+    ) -> ModelReply:
+        names = {str(t["function"]["name"]) for t in tools}
+        prompt = next(str(m.get("content") or "") for m in messages if m.get("role") == "user")
+        if "make_plan" in names:
+            return self._usage(self._plan(), messages)
+        if "finish" in names:
+            return self._usage(self._reduce(prompt), messages)
+        return self._usage(self._pay(prompt, messages, tools, tool_choice), messages)
+
+    def _plan(self) -> ModelReply:
+        subtasks = []
+        for i in range(self.size):
+            amount = f"{10 + int(self.world.draw('amount', i) * 90)}.00"
+            gap = "\n" if self.world.draw("two-lines", i) < 0.3 else " "
+            subtasks.append({"id": f"p{i}", "goal": f"Pay order ORD-{i}{gap}of {amount} for the customer."})
+        return _call("make_plan", {"subtasks": subtasks}, 0)
+
+    def _reduce(self, prompt: str) -> ModelReply:
+        round_no, max_rounds = read_round(prompt)
+        findings = parse_findings(prompt)
+        failed = [f for f in findings if f["state"] != "done"]
+        if not failed or round_no >= max_rounds:
+            paid = sorted(set(_ORDER.findall(" ".join(f["text"] for f in findings if f["state"] == "done"))))
+            return _call("finish", {"answer": f"Paid: {', '.join(paid) or 'nothing'}."}, 0)
+        return _call("replan", {"subtasks": [self._again(f, round_no) for f in failed]}, 0)
+
+    def _again(self, finding: dict[str, str], round_no: int) -> dict[str, Any]:
+        """A failed sub-task planned again: the goal as the findings show it, maybe reworded or re-id'd."""
+        tid, goal = finding["id"], finding["text"].split(" [error:", 1)[0]
+        if self.world.fires("reword", tid, round_no):
+            goal = goal.replace(" of ", "  of ", 1)
+        if self.world.fires("invent_ids", tid, round_no):
+            return {"id": f"{tid}-new{round_no}", "goal": goal}
+        return {"id": f"{tid}-r{round_no}", "goal": goal, "replaces": tid}
+
+    def _pay(self, goal: str, messages: list[Message], tools: list[dict[str, Any]], tool_choice: str) -> ModelReply:
+        turn = sum(1 for m in messages if m.get("role") == "assistant")
+        order, amount = _ORDER.search(goal), _AMOUNT.search(goal)
+        if self.world.fires("model_error", goal, turn):
+            raise ModelUnavailable("HTTP 503 after 3 attempts from the simulated endpoint")
+        outputs = [str(m.get("content") or "") for m in messages if m.get("role") == "tool"]
+        if outputs and '"charged"' in outputs[-1]:
+            return self._answer(f"Paid {outputs[-1]}", goal)
+        if tool_choice == "none" or len(outputs) >= 3 or order is None or amount is None:
+            self.world.record("gave_up", self.world.current, goal=" ".join(goal.split()))
+            return ModelReply(GIVE_UP_WORDS)
+        return _call("pay", {"order": order.group(0), "amount": float(amount.group(1))}, turn)
+
+    def _answer(self, text: str, goal: str) -> ModelReply:
+        if self.world.fires("long_reply", goal):
+            words = int(self.max_tokens * (0.5 + 0.5 * self.world.draw("long", goal)))
+            text = f"{text} " + " ".join(["detail"] * words)
+        return ModelReply(text)
+
+    def _usage(self, reply: ModelReply, messages: list[Message]) -> ModelReply:
+        """The reply with the usage a real endpoint reports (prompt and completion tokens)."""
+        prompt = sum(count_tokens(str(m.get("content") or "")) for m in messages)
+        completion = count_tokens(reply.content or "") + sum(count_tokens(c.arguments) for c in reply.tool_calls)
+        return ModelReply(
+            reply.content,
+            reply.tool_calls,
+            reply.finish_reason,
+            {"prompt_tokens": prompt, "completion_tokens": completion},
+        )
