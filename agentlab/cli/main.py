@@ -157,6 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("student", help="regenerate the student notebooks from the instructor sources")
     sub.add_parser("mcp", help="MCP: list a server's tools (mcp list -- COMMAND), serve agentlab's (mcp serve)")
     sub.add_parser("a2a", help="A2A: serve an agentlab agent (a2a serve --port P)")
+    sub.add_parser("sim", help="simulate the fleet under a nemesis: sim explore --seeds N, sim replay SEED")
     for p in (run, runs):
         p.add_argument("--journal", default=default_path(), help="the journal file (default: %(default)s)")
     return parser
@@ -166,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] in (["mcp"], ["a2a"]):
         return protocols.main(argv)
+    if argv[:1] == ["sim"]:
+        from agentlab.cli import sim  # noqa: PLC0415  (the simulator loads only when asked for)
+
+        return sim.main(argv[1:])
     if argv[:1] in (["grade"], ["student"]):
         # grading needs pytest and nbformat (the labs/dev extras), so it is imported only when asked for
         from agentlab.grading import cli as grading  # noqa: PLC0415

@@ -209,6 +209,12 @@ class GuardedToolbox(Toolbox):
         return value
 
     def _with_timeout(self, found: Tool, args: dict[str, Any], timeout: float | None, key: str) -> Any:
+        if timeout is None:  # nothing to abandon: the call runs on the caller's thread, with its key
+            token = _KEY.set(key)
+            try:
+                return found.fn(**args)
+            finally:
+                _KEY.reset(token)
         box: dict[str, Any] = {}
         abandoned = threading.Event()
 

@@ -15,10 +15,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from agentlab.sim.checkers import CHECKERS, Checker
-from agentlab.sim.fleet import simulate
+from agentlab.sim.fleet import Parts, simulate
 from agentlab.sim.history import History
 
 __all__ = ["Report", "Violation", "explore", "shrink"]
+
+AGENTLAB = Parts()
+"""agentlab's own parts (the default)."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class Violation:
     size: int
     fired: tuple[tuple[str, str], ...]
     """The faults that struck, as (fault, where): the schedule `shrink` starts from."""
+    parts: Parts = field(default=AGENTLAB, repr=False, compare=False)
 
 
 @dataclass
@@ -58,18 +62,19 @@ def explore(
     checkers: Mapping[str, Checker] = CHECKERS,
     *,
     size: int = 6,
+    parts: Parts = AGENTLAB,
 ) -> Report:
     """Simulate every seed and judge it with every checker."""
     report = Report(passed=dict.fromkeys(checkers, 0))
     start = time.perf_counter()
     for seed in seeds:
-        history = simulate(seed, faults, size=size)
+        history = simulate(seed, faults, size=size, parts=parts)
         fired = tuple((str(f), str(w)) for f, w in history.meta["fired"])
         report.runs += 1
         for name, check in checkers.items():
             messages = check(history)
             if messages:
-                report.violations.append(Violation(seed, name, tuple(messages), faults, size, fired))
+                report.violations.append(Violation(seed, name, tuple(messages), faults, size, fired, parts))
             else:
                 report.passed[name] += 1
     report.seconds = time.perf_counter() - start
@@ -77,7 +82,7 @@ def explore(
 
 
 def _fails(violation: Violation, schedule: frozenset[tuple[str, str]], size: int) -> History | None:
-    history = simulate(violation.seed, violation.faults, size=size, schedule=schedule)
+    history = simulate(violation.seed, violation.faults, size=size, schedule=schedule, parts=violation.parts)
     return history if CHECKERS[violation.checker](history) else None
 
 
@@ -86,7 +91,7 @@ def shrink(violation: Violation) -> tuple[frozenset[tuple[str, str]], int, Histo
     schedule, size = frozenset(violation.fired), violation.size
     failing = _fails(violation, schedule, size)
     if failing is None:  # the explicit schedule does not reproduce it: keep what explore saw
-        return schedule, size, simulate(violation.seed, violation.faults, size=size)
+        return schedule, size, simulate(violation.seed, violation.faults, size=size, parts=violation.parts)
     for smaller in range(1, size):  # fewer sub-tasks first: the faults on the ones left still apply
         found = _fails(violation, schedule, smaller)
         if found is not None:

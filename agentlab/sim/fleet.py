@@ -15,24 +15,27 @@ Everything that happens goes to the world's history, which the checkers judge.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextvars
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from agentlab.agent.tools import Tool, tool
 from agentlab.durable.journal import Step
 from agentlab.durable.sqlite import SqliteJournal
+from agentlab.errors import AgentlabError
 from agentlab.events import RoundEvent
 from agentlab.fanout.rounds import FanOutPolicy
 from agentlab.fanout.runners import AgentRunner, Runner
 from agentlab.fanout.supervisor import Supervisor
 from agentlab.fanout.toolkit import Toolkit
-from agentlab.identity import Work
+from agentlab.identity import StepId, Work
 from agentlab.memory.budget import Budget
 from agentlab.memory.budgeted import BudgetedModel, SharedBudget
 from agentlab.memory.server import ServerHandle
+from agentlab.models.base import Model
 from agentlab.rpc.contract import RetryPolicy, ToolPolicy
-from agentlab.rpc.guarded import idempotency_key
+from agentlab.rpc.guarded import GuardedToolbox, Services, idempotency_key
 from agentlab.sim.history import History
 from agentlab.sim.model import SimModel
 from agentlab.sim.world import Desk, World
@@ -41,7 +44,7 @@ from agentlab.testing.clock import FakeClock
 from agentlab.testing.inline import InlineDispatcher
 from agentlab.testing.runners import SleepRunner
 
-__all__ = ["SimCrash", "simulate"]
+__all__ = ["DyingJournal", "Parts", "Recorded", "SimCrash", "SimDispatcher", "simulate"]
 
 PAY_POLICY = ToolPolicy(
     timeout=None, retry=RetryPolicy(attempts=2, base=0.0, jitter=False), idempotent=False, forwards_key=True
@@ -69,6 +72,8 @@ class SimDispatcher(InlineDispatcher):
     """`InlineDispatcher`, plus workers that die holding a result: the copy is sent again."""
 
     world: World = field(default_factory=lambda: World(0))
+    resend: bool = True
+    """Re-send what a dead worker held (False: a broken dispatcher that forgets it)."""
 
     def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]:
         works = dict(self._work)  # the copies in flight, before the parent forgets the finished ones
@@ -76,7 +81,8 @@ class SimDispatcher(InlineDispatcher):
         for key, result in super().completed(timeout):
             work = works[key]
             if self.world.fires("worker_crash", work.key.journal, len(self.submitted)):
-                self.submit(work)  # at-least-once: the dispatcher re-sends what its lost worker held
+                if self.resend:
+                    self.submit(work)  # at-least-once: the dispatcher re-sends what its lost worker held
             else:
                 done.append((key, result))
         return done
@@ -133,19 +139,32 @@ class DyingJournal(SqliteJournal):
         self.dead, self.dies_at = False, None
 
 
-def _pay_tool(desk: Desk) -> Tool:
-    @tool
-    def pay(order: str, amount: float) -> dict[str, Any]:
-        """Charge an order once; repeating the call with the same key never charges twice.
+_DESK: contextvars.ContextVar[Desk] = contextvars.ContextVar("agentlab_sim_desk")
 
-        Args:
-            order: the order to charge, e.g. ORD-3.
-            amount: the amount, e.g. 42.00.
-        """
-        return desk.pay(order, amount, idempotency_key())
 
-    made: Tool = pay
-    return made
+@tool
+def pay(order: str, amount: float) -> dict[str, Any]:
+    """Charge an order once; repeating the call with the same key never charges twice.
+
+    Args:
+        order: the order to charge, e.g. ORD-3.
+        amount: the amount, e.g. 42.00.
+    """
+    return _DESK.get().pay(order, amount, idempotency_key())
+
+
+PAY: Tool = pay
+"""Made once per process (a tool's schema and validator cost more than a run); it pays at this run's desk."""
+
+
+@dataclass(frozen=True)
+class SimToolkit(Toolkit):
+    """A toolkit whose breakers, rate limits and retry waits run on the simulation's clock."""
+
+    services: Services = field(default_factory=Services)
+
+    def toolbox(self, role: str, step: StepId, services: Services | None = None) -> GuardedToolbox:
+        return super().toolbox(role, step, services or self.services)
 
 
 _ENDINGS = ("done", "failed", "timeout", "blocked", "cancelled", "replayed")
@@ -172,6 +191,19 @@ def _observe(world: World) -> Any:
     return observe
 
 
+@dataclass(frozen=True)
+class Parts:
+    """What a simulated run is made of. Each is agentlab's own by default; a test (or a lab) swaps one for
+    a variant — a desk that ignores keys, a journal that forgets, a learner's component — and lets the
+    nemesis attack it."""
+
+    desk: Callable[[World], Desk] = Desk
+    journal: Callable[[World, int | None], DyingJournal] = DyingJournal
+    dispatcher: Callable[..., SimDispatcher] = SimDispatcher
+    budgeted: Callable[[Model, SharedBudget, Callable[[float], None]], Model] = BudgetedModel
+    runner: Callable[[Runner, World], Runner] = Recorded
+
+
 def simulate(
     seed: int,
     faults: frozenset[str] = frozenset(),
@@ -179,42 +211,54 @@ def simulate(
     size: int = 6,
     tokens: int = 4_000,
     schedule: frozenset[tuple[str, str]] | None = None,
-    meta: Mapping[str, Any] | None = None,
+    parts: Parts | None = None,
 ) -> History:
-    """Run one seed (see the module docstring) and return its history."""
-    world = World(
-        seed, faults, schedule, History({"seed": seed, "faults": sorted(faults), "size": size, **(meta or {})})
-    )
+    """Run one seed (see the module docstring) and return its history; `parts` default to agentlab's."""
+    parts = parts or Parts()
+    world = World(seed, faults, schedule, History({"seed": seed, "faults": sorted(faults), "size": size}))
     clock = FakeClock(0.0)
     world.now = clock
-    desk, budget = Desk(world), Budget(f"sim-{seed}", tokens=tokens)
-    model = SimModel(world, size)
-    shared = SharedBudget(_LEDGER, budget, clock=clock)
-    toolkit = Toolkit(kb=False, sandbox=False, extra=(_pay_tool(desk),), policies={"pay": PAY_POLICY})
-    runner = Recorded(AgentRunner(BudgetedModel(model, shared, sleep=clock.advance), toolkit, max_turns=4), world)
+    _DESK.set(parts.desk(world))
+    shared = SharedBudget(_LEDGER, Budget(f"sim-{seed}", tokens=tokens), clock=clock)
     crash_at = 2 + int(world.draw("crash-at") * (size + 3)) if world.fires("supervisor_crash", "run") else None
-    journal = DyingJournal(world, crash_at)
-    run_id, goal = f"sim-{seed}", f"Pay the {size} orders of the day."
+    journal = parts.journal(world, crash_at)
     try:
-        for attempt in range(2):  # the first supervisor, and the one that resumes after a crash
-            dispatcher = SimDispatcher(SimTiming(world=world), clock=clock, world=world)
-            supervisor = Supervisor(
-                None, model, runner=runner, dispatch=dispatcher, journal=journal, clock=clock,
-                policy=FanOutPolicy(max_rounds=3), observers=[_observe(world)],
-            )  # fmt: skip
-            try:
-                result = supervisor.run(goal, run_id=run_id)
-            except SimCrash:
-                journal.revive()
-                world.record("resume", "supervisor", attempt=attempt + 1)
-                continue
-            world.record("outcome", run_id, stop_reason=result.stop_reason, answer=result.answer)
-            break
-        spent = shared.spend()
-        world.record("spend", budget.name, tokens=spent.tokens, limit=tokens)
+        _supervise(world, clock, SimModel(world, size), _runner(world, clock, shared, size, parts), journal, parts)
+        world.record("spend", shared.budget.name, tokens=shared.spend().tokens, limit=tokens)
     finally:
         shared.reset()
         journal.close()
-    history = world.history
-    history.meta["fired"] = [list(f) for f in world.fired]
-    return history
+    world.history.meta["fired"] = [list(f) for f in world.fired]
+    return world.history
+
+
+def _runner(world: World, clock: FakeClock, shared: SharedBudget, size: int, parts: Parts) -> Runner:
+    """The executors: AgentRunner's ReAct loop, the budgeted model, the pay tool under its contract."""
+    services = Services(clock=clock, sleep=clock.advance, seed=world.seed)
+    toolkit = SimToolkit(kb=False, sandbox=False, extra=(PAY,), policies={"pay": PAY_POLICY}, services=services)
+    model = parts.budgeted(SimModel(world, size), shared, clock.advance)
+    return parts.runner(AgentRunner(model, toolkit, max_turns=4), world)
+
+
+def _supervise(
+    world: World, clock: FakeClock, model: Model, runner: Runner, journal: DyingJournal, parts: Parts
+) -> None:
+    """The supervisor, and after a crash the one that resumes the run from the journal."""
+    run_id = f"sim-{world.seed}"
+    for attempt in range(2):
+        dispatcher = parts.dispatcher(SimTiming(world=world), clock=clock, world=world)
+        supervisor = Supervisor(
+            None, model, runner=runner, dispatch=dispatcher, journal=journal, clock=clock,
+            policy=FanOutPolicy(max_rounds=3), observers=[_observe(world)],
+        )  # fmt: skip
+        try:
+            result = supervisor.run("Pay the orders of the day.", run_id=run_id)
+        except SimCrash:
+            journal.revive()
+            world.record("resume", "supervisor", attempt=attempt + 1)
+            continue
+        except AgentlabError as exc:  # the run broke instead of ending: the checkers see no outcome
+            world.record("error", run_id, error=f"{type(exc).__name__}: {exc}")
+            return
+        world.record("outcome", run_id, stop_reason=result.stop_reason, answer=result.answer)
+        return

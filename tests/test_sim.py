@@ -1,0 +1,135 @@
+"""The simulator: deterministic, replayable, and its checkers seen failing on deliberately broken parts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from agentlab.durable.sqlite import SqliteJournal
+from agentlab.fanout.runners import Runner
+from agentlab.identity import Work
+from agentlab.models.base import Model
+from agentlab.sim.checkers import CHECKERS
+from agentlab.sim.explore import explore, shrink
+from agentlab.sim.fleet import DyingJournal, Parts, Recorded, simulate
+from agentlab.sim.history import History
+from agentlab.sim.world import Desk, World, faults_of
+from agentlab.steps import SubTaskResult
+from agentlab.wire import Message, ModelReply
+
+ALL = faults_of(["all"])
+
+
+def test_a_seed_replays_to_the_identical_history_and_a_saved_history_loads(tmp_path: Path) -> None:
+    first, again = simulate(11, ALL), simulate(11, ALL)
+    assert first.digest() == again.digest() and len(first.records) > 20
+    assert simulate(12, ALL).digest() != first.digest()
+    first.save(tmp_path / "h.json")
+    loaded = History.load(tmp_path / "h.json")
+    assert loaded.digest() == first.digest() and loaded.timeline() == first.timeline()
+
+
+def test_replay_on_the_command_line_prints_the_same_hash_twice(tmp_path: Path) -> None:
+    def replay() -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "agentlab", "sim", "replay", "5", "--save", str(tmp_path / "5.json")],
+            capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        return next(line for line in done.stdout.splitlines() if line.startswith("history "))
+
+    assert replay() == replay()
+    shown = subprocess.run(
+        [sys.executable, "-m", "agentlab", "sim", "show", str(tmp_path / "5.json")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert shown.returncode == 0 and replay().split()[1] in shown.stdout
+    (tmp_path / "junk.json").write_text("{not json")
+    bad = subprocess.run(
+        [sys.executable, "-m", "agentlab", "sim", "show", str(tmp_path / "junk.json")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "not a saved simulator history" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_shrinking_keeps_the_failure_with_fewer_faults() -> None:
+    report = explore(range(30), faults_of(["payments"]), {"exactly_once": CHECKERS["exactly_once"]}, parts=KEYLESS)
+    violation = report.violations[0]
+    schedule, size, history = shrink(violation)
+    assert CHECKERS["exactly_once"](history)
+    assert len(schedule) <= len(violation.fired) and size <= violation.size
+
+
+# -- each checker, seen failing on a broken part --------------------------------------------------------
+
+
+class KeylessDesk(Desk):
+    """A payment service that ignores idempotency keys: every call is a new charge."""
+
+    def pay(self, order: str, amount: float, key: str | None) -> dict[str, object]:
+        return super().pay(order, amount, f"{key}#{sum(self.seen.values())}")
+
+
+class ForgetfulJournal(DyingJournal):
+    """A journal whose resumed supervisor finds nothing: every step runs again after a crash."""
+
+    def revive(self) -> None:
+        super().revive()
+        self._forgotten = SqliteJournal(":memory:")
+        self.steps = self._forgotten.steps  # type: ignore[method-assign]
+        self.get = self._forgotten.get  # type: ignore[method-assign]
+
+
+class Trusting:
+    """A runner that takes any final reply for an answer (what the loop did before `gave_up`)."""
+
+    def __init__(self, inner: Runner, world: World) -> None:
+        self.inner = Recorded(inner, world)
+
+    def __call__(self, work: Work) -> SubTaskResult:
+        result = self.inner(work)
+        if result.stop_reason in ("gave_up", "max_turns"):
+            return replace(result, state="done", value=result.error or "", stop_reason="answer")
+        return result
+
+
+class Unreserved:
+    """A budgeted model that charges what each step used, after the fact, and never reserves."""
+
+    def __init__(self, model: Model, budget: object, sleep: object) -> None:
+        self.model, self.budget = model, budget
+
+    def complete(
+        self, messages: list[Message], tools: list[dict[str, object]], *, tool_choice: str = "auto"
+    ) -> ModelReply:
+        reply = self.model.complete(messages, tools, tool_choice=tool_choice)
+        rid = self.budget.reserve(0)[1]  # type: ignore[attr-defined]
+        self.budget.settle(rid, reply.usage["prompt_tokens"], reply.usage["completion_tokens"])  # type: ignore[attr-defined]
+        return reply
+
+
+KEYLESS = Parts(desk=KeylessDesk)
+BROKEN = {
+    "exactly_once": (KEYLESS, ["lost_reply", "tool_5xx"]),
+    "no_lost_subtask": (Parts(dispatcher=lambda *a, **k: _forgetting(*a, **k)), ["worker_crash"]),  # noqa: PLW0108
+    "truthful_outcome": (Parts(runner=Trusting), ["lost_reply", "tool_5xx"]),
+    "budget_held": (Parts(budgeted=Unreserved), ["long_reply"]),
+    "resume_redoes_nothing": (Parts(journal=ForgetfulJournal), ["supervisor_crash"]),
+}
+
+
+def _forgetting(*args: object, **kwargs: object) -> object:
+    from agentlab.sim.fleet import SimDispatcher
+
+    return SimDispatcher(*args, resend=False, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_each_checker_catches_its_broken_variant_within_100_seeds(name: str) -> None:
+    parts, faults = BROKEN[name]
+    check = CHECKERS[name]
+    found = next((seed for seed in range(100) if check(simulate(seed, faults_of(faults), parts=parts))), None)
+    assert found is not None, f"{name} never failed on its broken variant in 100 seeds"
