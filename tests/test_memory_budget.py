@@ -17,12 +17,16 @@ from distributed import Client
 from agentlab.agent.loop import RunResult, run_agent
 from agentlab.agent.retrieval import Document, Index, search_tool
 from agentlab.errors import BudgetExhausted
+from agentlab.fanout.report import FanOutResult
+from agentlab.fanout.runners import AgentRunner
 from agentlab.fanout.supervisor import Supervisor
+from agentlab.fanout.toolkit import Toolkit
 from agentlab.memory import Blackboard, Budget, BudgetedModel, ServerHandle, SharedBudget, Spend
 from agentlab.memory.budget import MIN_COMPLETION, Admission, admit, estimate_tokens, reservation, settlement
 from agentlab.memory.workloads import agent_outcome
 from agentlab.models.chat import offline_model
-from agentlab.testing import FakeClock
+from agentlab.testing import FakeClock, InlineDispatcher
+from agentlab.testing.runners import SleepRunner
 from agentlab.testing.scripted import ScriptedModel, calls, final
 from agentlab.wire import ModelReply
 
@@ -260,3 +264,31 @@ def test_admissions_racing_from_threads_in_several_processes_never_pass_the_limi
     assert max(seen) <= RACE_LIMIT and spent.tokens <= RACE_LIMIT
     assert (spent.reserved_tokens, spent.overspent, spent.requests + spent.refused) == (0, 0, 3 * 4 * 12)
     assert spent.refused > 0 and spent.tokens > RACE_LIMIT - 30 - MIN_COMPLETION  # raced to the last tokens
+
+
+def _supervise(shared: SharedBudget, supervisor_pays: bool) -> FanOutResult:
+    """A supervised run in this process on the fake clock, every executor step paid from `shared` (and the
+    supervisor's own plan and reduce steps too, if `supervisor_pays`)."""
+    budgeted = BudgetedModel(offline_model(), shared)
+    inline = InlineDispatcher(SleepRunner({"a": 1.0, "b": 2.0}, default=0.5))
+    runner = AgentRunner(budgeted, Toolkit(sandbox=False))
+    supervisor = Supervisor(
+        None, budgeted if supervisor_pays else offline_model(), runner=runner, dispatch=inline, clock=inline.clock
+    )
+    return supervisor.run("What were the root causes of INC-2108 and INC-2181?", run_id="budgeted")
+
+
+@pytest.mark.parametrize(("supervisor_pays", "limit"), [(False, 1_800), (True, 2_200)])
+def test_a_supervised_run_whose_sub_task_was_refused_ends_budget_with_what_it_found(
+    tmp_path: Path, supervisor_pays: bool, limit: int
+) -> None:
+    shared = SharedBudget(Blackboard.local(str(tmp_path / "m.sqlite"), "run").server, Budget("sup", tokens=limit))
+    result = _supervise(shared, supervisor_pays)
+    assert result.stop_reason == "budget" and not result.ok, result.answer
+    assert any(r.ok for r in result.results) and any(r.stop_reason == "budget" for r in result.results)
+    assert result.answer.startswith("Out of budget") and "cut off: b" in result.answer
+    assert "stale DNS record" in result.answer  # what sub-task a found (INC-2108's root cause)
+    refused = [e for e in result.trace.events if e.who == "supervisor" and e.outcome == "error"]
+    assert bool(refused) == supervisor_pays and (not refused or "budget" in refused[0].detail)
+    spent = shared.spend()
+    assert spent.tokens <= limit and spent.reserved_tokens == 0 and spent.overspent == 0
