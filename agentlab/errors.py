@@ -152,7 +152,7 @@ class BudgetExhausted(AgentlabError):
 
     def __init__(self, message: str, *, limit: str = "tokens") -> None:
         super().__init__(message)
-        self.limit = limit  # which limit ran out: "tokens", "cost" or "requests_per_minute"
+        self.limit = limit  # "tokens", "cost", "requests_per_minute", or "overspent" (an endpoint passed its cap)
 
     def __reduce__(self) -> tuple[type[BudgetExhausted], tuple[str], dict[str, str]]:
         return (type(self), (str(self),), {"limit": self.limit})  # keeps `limit` across processes

@@ -1,23 +1,32 @@
-"""Small text helpers shared by the retrieval index and the offline model: tokens, terms, sentences.
+"""Small text helpers shared by the retrieval index, the offline model and the budgets: tokens, terms, sentences.
 
 Identifiers such as `INC-2041`, `NR-1001` or `eu-west` are kept whole (and also split into parts), so a
 query for an incident id finds exactly that incident.
+
+Model tokens are counted one way everywhere (`count_tokens`, from above, no tokenizer download): the
+budgets reserve by it (`agentlab.memory.budget`), and the offline endpoint reports its usage and cuts its
+replies at `max_tokens` by it (`agentlab.models.offline`), so what a step reserves and what it reports agree.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import re
+from typing import Any
 
 __all__ = [
     "IDENTIFIER",
     "STOPWORDS",
     "content_terms",
+    "count_tokens",
     "distinctive_terms",
+    "estimate_tokens",
     "identifiers",
     "sentences",
     "stem",
     "tokenize",
+    "truncate_tokens",
 ]
 
 STOPWORDS = frozenset(
@@ -34,6 +43,7 @@ IDENTIFIER = re.compile(r"\b[A-Z]{2,}-\d+\b")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z0-9]+\b")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[])")
+_WORD = re.compile(r"\S+")
 
 
 def tokenize(text: str) -> list[str]:
@@ -105,3 +115,27 @@ def stem(word: str) -> str:
     if word.endswith("s") and not word.endswith("ss"):
         word = word[:-1]
     return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+def count_tokens(text: str) -> int:
+    """Model tokens in `text`, counted from above: the larger of its words and its characters / 4."""
+    return max(len(text.split()), math.ceil(len(text) / 4))
+
+
+def truncate_tokens(text: str, limit: int) -> str:
+    """The longest start of `text` that counts at most `limit` tokens: where a model stops at max_tokens."""
+    if count_tokens(text) <= limit:
+        return text
+    cut = text[: 4 * max(limit, 0)]  # now at most `limit` by characters
+    words = list(_WORD.finditer(cut))
+    return cut[: words[limit - 1].end()] if len(words) > limit else cut  # and at most `limit` words
+
+
+def estimate_tokens(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> int:
+    """An estimate from above of a chat request's prompt tokens: each message, its calls, the tool schemas."""
+    total = 0
+    for message in messages:
+        total += 4 + count_tokens(str(message.get("content") or ""))
+        for call in message.get("tool_calls") or ():
+            total += count_tokens(str(call.get("function", {}).get("arguments", "")))
+    return total + sum(count_tokens(str(schema)) for schema in tools or ())

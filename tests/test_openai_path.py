@@ -22,6 +22,7 @@ from agentlab.models.chat import ChatModel, from_env, offline_model
 from agentlab.models.config import ModelConfig, Secret
 from agentlab.models.offline.policy import PolicyConfig
 from agentlab.models.offline.server import MODEL_NAME, serve
+from agentlab.text import count_tokens, estimate_tokens, truncate_tokens
 
 
 def test_offline_endpoint_speaks_the_openai_wire_format() -> None:
@@ -67,6 +68,56 @@ def test_offline_endpoint_speaks_the_openai_wire_format() -> None:
             client.chat.completions.create(model=MODEL_NAME, messages="hi")  # type: ignore[arg-type]
     finally:
         server.stop()
+
+
+def test_a_reply_cut_at_max_tokens_counts_at_most_that_many_tokens() -> None:
+    for text in ("word " * 50, "x" * 500, "a bb ccc dddd eeeee " * 20, "short"):
+        for limit in (0, 1, 7, 40):
+            cut = truncate_tokens(text, limit)
+            assert text.startswith(cut) and count_tokens(cut) <= limit
+    assert truncate_tokens("x" * 500, 7) == "x" * 28  # by characters: 4 a token
+    assert truncate_tokens("a b c d e f", 3) == "a b c"  # by words
+    assert truncate_tokens("short", 40) == "short"
+
+
+def test_the_offline_endpoint_stops_at_max_tokens_like_a_real_server() -> None:
+    """A long answer is cut at the request's max_tokens (finish_reason "length"), and the usage it reports is
+    counted the way the budgets count: what a budgeted step reserves bounds what it reports."""
+    passage = "[d-1] Incident INC-1001\nThe root cause of INC-1001 was a full disk, " + "as logs grew on " * 200
+    query = {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}
+    tools = [{"type": "function", "function": {"name": "search_kb", "parameters": query}}]
+    messages: list[dict[str, Any]] = [
+        {"role": "user", "content": "What was the root cause of INC-1001?"},
+        {"role": "assistant", "content": None, "tool_calls": [_search_call("c1", '{"query": "INC-1001"}')]},
+        {"role": "tool", "tool_call_id": "c1", "content": passage},
+    ]
+    server = serve(PolicyConfig())
+    try:
+        client = openai.OpenAI(base_url=server.base_url, api_key="x", max_retries=0)
+        whole = client.chat.completions.create(model=MODEL_NAME, messages=messages, tools=tools)  # type: ignore[arg-type]
+        cut = client.chat.completions.create(model=MODEL_NAME, messages=messages, tools=tools, max_tokens=20)  # type: ignore[arg-type]
+        call = client.chat.completions.create(model=MODEL_NAME, messages=messages[:1], tools=tools, max_tokens=3)  # type: ignore[arg-type]
+        with pytest.raises(openai.BadRequestError, match="max_tokens"):
+            client.chat.completions.create(model=MODEL_NAME, messages=messages[:1], max_tokens=0)  # type: ignore[arg-type]
+    finally:
+        server.stop()
+    text = whole.choices[0].message.content or ""
+    assert whole.choices[0].finish_reason == "stop" and count_tokens(text) > 600
+    assert whole.usage is not None and whole.usage.completion_tokens == count_tokens(text)
+    assert whole.usage.prompt_tokens == estimate_tokens(messages, tools)  # the budgets' own estimate
+    assert cut.choices[0].finish_reason == "length" and cut.usage is not None and cut.usage.completion_tokens == 20
+    assert (
+        text.startswith(cut.choices[0].message.content or "-")
+        and count_tokens(cut.choices[0].message.content or "") == 20
+    )
+    (short,) = call.choices[0].message.tool_calls or []  # a call cut short: its arguments are not whole JSON
+    assert call.choices[0].finish_reason == "length" and count_tokens(short.function.arguments) <= 3  # type: ignore[union-attr]
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(short.function.arguments)  # type: ignore[union-attr]
+
+
+def _search_call(call_id: str, arguments: str) -> dict[str, Any]:
+    return {"id": call_id, "type": "function", "function": {"name": "search_kb", "arguments": arguments}}
 
 
 def test_loop_through_the_sdk_gets_tool_calls_and_a_final_answer(tiny_search: Tool) -> None:

@@ -3,7 +3,8 @@
 `RunState` keeps every result and, for each planned sub-task, its latest one (a re-plan's result replaces
 the one it redoes). The reduce step's decision is a value: `Finish` (a stop reason and the answer) or
 `Replan` (the next round's plan). A run's answer is only an answer when at least one sub-task produced a
-result; when every sub-task's own loop stopped for budget, the run ran out of budget, and says so.
+result. When any sub-task's own loop stopped for budget (its latest result's `stop_reason`), the run ran
+out of budget: it ends "budget", its answer saying what was found and which sub-tasks were cut off.
 """
 
 from __future__ import annotations
@@ -66,15 +67,27 @@ class RunState:
         return [tid for tid, r in self.earlier().items() if r.ok]
 
     def verdict(self, answer: str) -> Finish:
-        """How a run the reduce step ended stands: an answer needs text and at least one sub-task's result."""
+        """How a run the reduce step ended stands: an answer needs text, at least one sub-task's result, and
+        no sub-task cut off by the budget."""
+        if self.cut_off():
+            return Finish("budget", self.out_of_budget(answer if any(r.ok for r in self.latest()) else ""))
         if not any(r.ok for r in self.by_origin.values()):
             why = "; ".join(f"{r.id}: {r.state} ({r.error})" for r in self.latest()) or "nothing ran"
-            # executors that all stopped on a spent budget: the run ran out of budget, say so
-            spent = bool(self.by_origin) and all(r.stop_reason == "budget" for r in self.by_origin.values())
-            return Finish("budget" if spent else "no_answer", f"No sub-task produced a result ({why}).")
+            return Finish("no_answer", f"No sub-task produced a result ({why}).")
         if not answer.strip():
             return Finish("no_answer", "The reduce step ended without an answer.")
         return Finish("answer", answer)
+
+    def cut_off(self) -> list[SubTaskResult]:
+        """The latest results whose own loop stopped because the shared budget ran out."""
+        return [r for r in self.latest() if r.stop_reason == "budget"]
+
+    def out_of_budget(self, answer: str = "", why: str = "") -> str:
+        """What a run the budget stopped says: why, which sub-tasks were cut off, and what was found."""
+        found = answer.strip() or " ".join(r.value for r in self.latest() if r.ok)
+        cut = "; ".join(f"{r.id} ({r.error})" if r.error else r.id for r in self.cut_off())
+        why = why or "sub-tasks stopped when the shared budget ran out"
+        return f"Out of budget: {why}; cut off: {cut or 'no sub-task'}. Found so far: {found or '-'}"
 
     def partial(self, rounds: int) -> str:
         found = " ".join(r.value for r in self.latest() if r.ok)

@@ -6,8 +6,9 @@
     3. Reduce: one model step reads every finding and either calls `finish` or `replan`s the missing
        work as another round (each new sub-task naming the one it `replaces`), up to `max_rounds`.
     4. End truthfully, with one of `agentlab.steps.STOP_REASONS`: "answer" only if the reduce step
-       finished with an answer built on at least one sub-task's result; "no_answer" if no sub-task
-       produced one; "max_rounds" if the reduce step still wanted another round on the last; a
+       finished with an answer built on at least one sub-task's result; "budget" if a sub-task's
+       loop, or the supervisor's own step, was refused by the shared budget; "no_answer" if no sub-task
+       produced a result; "max_rounds" if the reduce step still wanted another round on the last; a
        failing model ends the run "model_error"; Ctrl-C ends it "cancelled". A journaled run is
        recorded finished or failed whichever way it ends.
 
@@ -173,7 +174,7 @@ class Supervisor:
         if name != "replan":
             return None
         if round_no >= self.policy.max_rounds:
-            return Finish("max_rounds", state.partial(self.policy.max_rounds))
+            return state.verdict("") if state.cut_off() else Finish("max_rounds", state.partial(self.policy.max_rounds))
         plan = Plan.from_spec(args, earlier=state.usable_ids(), round_no=round_no + 1, origins=state.origins)
         return Replan(plan)
 
@@ -197,6 +198,8 @@ class Supervisor:
                 log.abort(exc)
                 raise
             reason, answer = exc.stop_reason, f"The supervisor stopped: {exc}"
+            if reason == "budget":  # its own plan or reduce step was refused: say what the run had found
+                answer = state.out_of_budget(why=f"the supervisor's step was refused ({exc})")
         except KeyboardInterrupt:
             raise  # recorded below as "cancelled"
         except Exception as exc:  # a bug, or a fault from outside agentlab: recorded as what it is

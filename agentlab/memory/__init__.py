@@ -11,7 +11,7 @@ hazards of any distributed state. One module per idea:
     fencing    a Dask Lock held by two holders after a pause, and the fencing token that refuses one
     context    a bounded view of the board for each agent: a token budget and a stated trimming rule
     agent_tools  read_board and post_finding: the board as tools agents on any worker call
-    budget     cluster-wide budgets (tokens, cost, requests/minute): the pure admit decision
+    budget     cluster-wide budgets (tokens, cost, requests/minute) that fail closed: pure admit and settle
     ledger     the budgets' spend and reservations, beside the board
     budgeted   SharedBudget and BudgetedModel: a model that stops the run with "budget" when it runs out
     longterm   LongTermMemory: findings kept across runs, searched through the retrieval tool (SQLite FTS5)

@@ -1,21 +1,24 @@
 """The budget ledger: each budget's spend and reservations in SQLite, beside the board (lab 05).
 
 `reserve` reads the budget's row, asks the pure `agentlab.memory.budget.admit`, and records the
-reservation, all in one `BEGIN IMMEDIATE` transaction: two agents racing for the last tokens are
-serialised by the database's write lock, so at most one of them gets them. `settle` replaces a
-reservation by the usage the endpoint reported. The rows live in the memory server's file, so the
-spend of a run survives the death of the process serving it, like the board.
+reservation (the prompt and the completion cap it was granted), all in one `BEGIN IMMEDIATE`
+transaction: two agents racing for the last tokens are serialised by the database's write lock, so at
+most one of them gets them. `settle` replaces a reservation by the usage the endpoint reported
+(`agentlab.memory.budget.settlement`); a step that reported more than it reserved is also written to
+`budget_overspends`, which closes the budget. The rows live in the memory server's file, so the spend of
+a run survives the death of the process serving it, like the board.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import uuid
 from dataclasses import asdict
 from typing import Any
 
-from agentlab.memory.budget import WINDOW_S, Admission, Budget, Spend, admit, step_cost
+from agentlab.memory.budget import WINDOW_S, Admission, Budget, Spend, admit, reservation, settlement
 from agentlab.memory.tables import Tables
 
 __all__ = ["LedgerStore"]
@@ -28,17 +31,19 @@ CREATE TABLE IF NOT EXISTS budget_ledger (
 CREATE TABLE IF NOT EXISTS budget_reservations (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, tokens INTEGER NOT NULL, cost REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS budget_overspends (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, tokens INTEGER NOT NULL, cost REAL NOT NULL
+);
 """
 
 
 class LedgerStore:
     """Budgets' spend and in-flight reservations on one SQLite connection."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.tables = Tables(db, _SCHEMA)
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock | None = None) -> None:
+        self.tables = Tables(db, _SCHEMA, lock)
         self.db = db
         self._transaction = self.tables.transaction
-        self._lock = self.tables.lock
 
     def _spend(self, name: str) -> Spend:
         self.db.execute("INSERT OR IGNORE INTO budget_ledger (name) VALUES (?)", (name,))
@@ -49,13 +54,19 @@ class LedgerStore:
             "SELECT COALESCE(SUM(tokens), 0), COALESCE(SUM(cost), 0) FROM budget_reservations WHERE name = ?",
             (name,),
         ).fetchone()
-        return Spend(tokens, cost, reserved_tokens, reserved_cost, requests, refused, tuple(json.loads(recent)))
+        (overspent,) = self.db.execute("SELECT COUNT(*) FROM budget_overspends WHERE name = ?", (name,)).fetchone()
+        return Spend(
+            tokens, cost, reserved_tokens, reserved_cost, requests, refused, overspent, tuple(json.loads(recent))
+        )
 
-    def reserve(self, budget: Budget, prompt_tokens: int, now: float) -> tuple[Admission, str]:
-        """Admit one step and reserve its tokens and cost; the reservation id, or "" when refused."""
+    def reserve(
+        self, budget: Budget, prompt_tokens: int, now: float, ceiling: int | None = None
+    ) -> tuple[Admission, str]:
+        """Admit one step and reserve its worst case (its prompt, and its completion cap at most `ceiling`);
+        the reservation id, or "" when refused."""
         with self._transaction() as db:
             spend = self._spend(budget.name)
-            decision = admit(budget, spend, prompt_tokens, now)
+            decision = admit(budget, spend, prompt_tokens, now, ceiling)
             if not decision.ok:
                 db.execute("UPDATE budget_ledger SET refused = refused + 1 WHERE name = ?", (budget.name,))
                 return decision, ""
@@ -65,8 +76,7 @@ class LedgerStore:
                 (json.dumps(recent), budget.name),
             )
             rid = uuid.uuid4().hex
-            tokens = prompt_tokens + budget.completion_allowance
-            cost = step_cost(budget, prompt_tokens, budget.completion_allowance)
+            tokens, cost = reservation(budget, prompt_tokens, decision.completion)
             db.execute(
                 "INSERT INTO budget_reservations (id, name, tokens, cost) VALUES (?, ?, ?, ?)",
                 (rid, budget.name, tokens, cost),
@@ -74,18 +84,22 @@ class LedgerStore:
         return decision, rid
 
     def settle(self, budget: Budget, rid: str, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
-        """Replace reservation `rid` by what the step really used (0, 0 to release it unused)."""
+        """Replace reservation `rid` by what the step really used (0, 0 to release it unused); usage past
+        the reservation is charged too, and recorded as an overspend, which closes the budget."""
         with self._transaction() as db:
-            cursor = db.execute("DELETE FROM budget_reservations WHERE id = ?", (rid,))
-            if cursor.rowcount:  # settling twice (a retried call) charges once
+            row = db.execute("SELECT tokens, cost FROM budget_reservations WHERE id = ?", (rid,)).fetchone()
+            if row is not None:  # settling twice (a retried call) charges once
+                charge = settlement(budget, (row[0], row[1]), prompt_tokens, completion_tokens)
+                db.execute("DELETE FROM budget_reservations WHERE id = ?", (rid,))
                 db.execute(
                     "UPDATE budget_ledger SET tokens = tokens + ?, cost = cost + ? WHERE name = ?",
-                    (
-                        prompt_tokens + completion_tokens,
-                        step_cost(budget, prompt_tokens, completion_tokens),
-                        budget.name,
-                    ),
+                    (charge.tokens, charge.cost, budget.name),
                 )
+                if charge.overspent:
+                    db.execute(
+                        "INSERT INTO budget_overspends (id, name, tokens, cost) VALUES (?, ?, ?, ?)",
+                        (rid, budget.name, charge.over_tokens, charge.over_cost),
+                    )
             return asdict(self._spend(budget.name))
 
     def spend(self, name: str) -> dict[str, Any]:
@@ -98,3 +112,4 @@ class LedgerStore:
         with self._transaction() as db:
             db.execute("DELETE FROM budget_ledger WHERE name = ?", (name,))
             db.execute("DELETE FROM budget_reservations WHERE name = ?", (name,))
+            db.execute("DELETE FROM budget_overspends WHERE name = ?", (name,))

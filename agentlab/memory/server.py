@@ -43,8 +43,9 @@ class MemoryServer:
 
     def __init__(self, path: str | None = None) -> None:
         self.db = open_db(path)
-        self.board = BoardStore(self.db)
-        self.ledger = LedgerStore(self.db)
+        lock = threading.Lock()  # one connection, one transaction at a time: the board's and the ledger's
+        self.board = BoardStore(self.db, lock)
+        self.ledger = LedgerStore(self.db, lock)
         self.path, self.pid, self.host = path, os.getpid(), socket.gethostname()
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:

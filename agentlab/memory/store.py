@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -71,8 +72,8 @@ def _entry(row: tuple[Any, ...]) -> Entry:
 class BoardStore:
     """The board tables of one SQLite connection; every method is one short transaction."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.tables = Tables(db, _SCHEMA)
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock | None = None) -> None:
+        self.tables = Tables(db, _SCHEMA, lock)
         self.db = db
         self._transaction = self.tables.transaction
         self._lock = self.tables.lock

@@ -14,10 +14,11 @@ class Tables:
     """Tables on one SQLite connection; `transaction()` holds the database's write lock from the first read
     to the commit, so a read-then-write inside it cannot interleave with another writer's."""
 
-    def __init__(self, db: sqlite3.Connection, schema: str) -> None:
+    def __init__(self, db: sqlite3.Connection, schema: str, lock: threading.Lock | None = None) -> None:
         self.db = db
-        self.lock = threading.Lock()
-        """Held by every use of the connection: reads too, since the connection is shared across threads."""
+        self.lock = lock or threading.Lock()
+        """Held by every use of the connection: reads too, since the connection is shared across threads.
+        Tables on one connection must share one lock (SQLite has one transaction per connection)."""
         with self.transaction():
             for statement in schema.split(";"):
                 if statement.strip():

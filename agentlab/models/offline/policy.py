@@ -14,6 +14,9 @@ act-observe turns T is geometric with E[T] = 1/q (when the first search finds th
 Every random draw comes from a generator seeded by (seed, the conversation so far), so a given
 conversation always gets the same reply, whatever order or process asks.
 
+Like a real model, it stops writing at the request's `max_tokens` (`within`): the reply is cut where
+the tokens run out, counted by `agentlab.text.count_tokens`, and says so (finish_reason "length").
+
 Left out: real language understanding. Answers are extractive (the best-matching sentence).
 """
 
@@ -30,9 +33,19 @@ from typing import Any
 from agentlab.errors import UsageError
 from agentlab.latency import Latency
 from agentlab.models.offline.skills import offline_plan, offline_reduce, synthesize
-from agentlab.text import IDENTIFIER, content_terms, distinctive_terms, identifiers, sentences, stem, tokenize
+from agentlab.text import (
+    IDENTIFIER,
+    content_terms,
+    count_tokens,
+    distinctive_terms,
+    identifiers,
+    sentences,
+    stem,
+    tokenize,
+    truncate_tokens,
+)
 
-__all__ = ["Decision", "PolicyConfig", "decide"]
+__all__ = ["Decision", "PolicyConfig", "decide", "within"]
 
 _EXPR = re.compile(r"[-+*/().\d\s]{3,}")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
@@ -69,6 +82,30 @@ class Decision:
     content: str | None
     tool_calls: tuple[tuple[str, str], ...]
     latency: float
+    cut: bool = False
+    """True when the reply stopped at the request's max_tokens (finish_reason "length")."""
+
+    @property
+    def tokens(self) -> int:
+        """The completion tokens it writes: its content and its calls' arguments."""
+        return count_tokens(self.content or "") + sum(count_tokens(arguments) for _, arguments in self.tool_calls)
+
+
+def within(decision: Decision, max_tokens: int | None) -> Decision:
+    """The decision as written by a model that stops at `max_tokens` (None: no limit): its content, then its
+    calls' arguments, cut where the tokens run out. A call cut short has broken JSON, as from a real server."""
+    if max_tokens is None or decision.tokens <= max_tokens:
+        return decision
+    content = None if decision.content is None else truncate_tokens(decision.content, max_tokens)
+    left = max_tokens - count_tokens(content or "")
+    calls = []
+    for name, arguments in decision.tool_calls:
+        kept = truncate_tokens(arguments, left)
+        if not kept:
+            break
+        calls.append((name, kept))
+        left -= count_tokens(kept)
+    return Decision(content, tuple(calls), decision.latency, cut=True)
 
 
 @dataclass

@@ -8,6 +8,11 @@ step's latency is slept on that thread, so concurrent agents overlap their waits
 real model server. `endpoint(config)` starts at most one server per config *per process*: a Dask worker
 that receives an offline model config recreates its own endpoint instead of calling back into the
 notebook's process. Run `python -m agentlab.models.offline.server --port 8000` to serve it for any OpenAI client.
+
+Like a real server it honours `max_tokens`: a longer reply is cut there, with finish_reason "length"
+(`agentlab.models.offline.policy.within`). The usage it reports is counted the way the budgets count
+(`agentlab.text.estimate_tokens` for the prompt, `count_tokens` for the reply), so a budgeted step's
+usage never passes what it reserved.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from typing import Any
 
 from agentlab.errors import BadRequest
 from agentlab.latency import Latency
-from agentlab.models.offline.policy import PolicyConfig, decide
+from agentlab.models.offline.policy import PolicyConfig, decide, within
+from agentlab.text import estimate_tokens
 
 __all__ = ["MODEL_NAME", "OfflineServer", "answer", "completion_body", "endpoint", "serve"]
 
@@ -63,10 +69,13 @@ def completion_body(config: PolicyConfig, request: dict[str, Any]) -> tuple[dict
     tools = request.get("tools") or []
     if not isinstance(tools, list):
         raise BadRequest("'tools' must be a list")
+    max_tokens = request.get("max_tokens")
+    if max_tokens is not None and (type(max_tokens) is not int or max_tokens < 1):
+        raise BadRequest("'max_tokens' must be a positive integer")
     seed = request.get("seed")
     if isinstance(seed, int) and seed != config.seed:
         config = replace(config, seed=seed)
-    decision = decide(config, messages, tools, request.get("tool_choice", "auto"))
+    decision = within(decide(config, messages, tools, request.get("tool_choice", "auto")), max_tokens)
     message: dict[str, Any] = {"role": "assistant", "content": decision.content}
     if decision.tool_calls:
         # call ids derive from the conversation, so a seeded run is reproducible message for message
@@ -75,18 +84,18 @@ def completion_body(config: PolicyConfig, request: dict[str, Any]) -> tuple[dict
             {"id": f"call_{stem.hexdigest()[:10]}_{i}", "type": "function", "function": {"name": n, "arguments": a}}
             for i, (n, a) in enumerate(decision.tool_calls)
         ]
-    prompt_words = sum(len(str(m.get("content") or "").split()) for m in messages)
-    out_words = len(str(decision.content or "").split()) + sum(len(a) // 4 for _, a in decision.tool_calls)
+    prompt_tokens = estimate_tokens(messages, tools)
+    finish = "length" if decision.cut else "tool_calls" if decision.tool_calls else "stop"
     body = {
         "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": str(request.get("model") or MODEL_NAME),
-        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if decision.tool_calls else "stop"}],
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
         "usage": {
-            "prompt_tokens": prompt_words,
-            "completion_tokens": out_words,
-            "total_tokens": prompt_words + out_words,
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": decision.tokens,
+            "total_tokens": prompt_tokens + decision.tokens,
         },
     }
     return body, decision.latency
