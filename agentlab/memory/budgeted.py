@@ -40,8 +40,7 @@ from agentlab.memory.budget import (
     settlement,
 )
 from agentlab.memory.server import ServerHandle
-from agentlab.models.base import Model
-from agentlab.models.chat import ChatModel
+from agentlab.models.base import CappedModel, Model
 from agentlab.wire import Message, ModelReply
 
 __all__ = ["BudgetedModel", "SharedBudget"]
@@ -128,13 +127,13 @@ class BudgetedModel:
 
 def _ceiling(model: Model) -> int | None:
     """The model's own cap on a reply, if it has one the request can carry."""
-    return model.config.max_tokens if isinstance(model, ChatModel) else None
+    return model.max_tokens if isinstance(model, CappedModel) else None
 
 
 def _capped(model: Model, completion: int) -> Model:
     """`model` with its request capped at `completion` tokens. A model with no such setting (a test double)
     cannot be told: a reply past the cap is caught when it is settled."""
-    return model.with_options(max_tokens=completion) if isinstance(model, ChatModel) else model
+    return model.with_options(max_tokens=completion) if isinstance(model, CappedModel) else model
 
 
 def _why(budget: Budget, reason: str, spend: Spend) -> str:

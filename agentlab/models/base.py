@@ -8,11 +8,11 @@ fetched, retried or recorded is left to the models themselves.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from agentlab.wire import Message, ModelReply
 
-__all__ = ["Model"]
+__all__ = ["CappedModel", "Model"]
 
 
 class Model(Protocol):
@@ -21,3 +21,14 @@ class Model(Protocol):
     def complete(
         self, messages: list[Message], tools: list[dict[str, Any]], *, tool_choice: str = "auto"
     ) -> ModelReply: ...
+
+
+@runtime_checkable
+class CappedModel(Model, Protocol):
+    """A model whose requests carry a cap on the reply: what a budget needs to fail closed
+    (`agentlab.memory.budgeted`). `ChatModel` sends it as `max_tokens`; a server stops there."""
+
+    @property
+    def max_tokens(self) -> int | None: ...
+
+    def with_options(self, **changes: Any) -> CappedModel: ...

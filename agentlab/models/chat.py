@@ -59,6 +59,11 @@ class ChatModel:
         where = "offline" if self.config.offline else self.config.base_url
         return f"ChatModel({self.config.model!r} at {where})"
 
+    @property
+    def max_tokens(self) -> int | None:
+        """The longest reply one step may generate (`ModelConfig.max_tokens`)."""
+        return self.config.max_tokens
+
     def with_options(self, **changes: Any) -> ChatModel:
         """A copy with some config fields changed, e.g. `model.with_options(seed=3)`."""
         return ChatModel(replace(self.config, **changes))

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from agentlab.errors import ModelUnavailable
-from agentlab.memory.budget import count_tokens
 from agentlab.prompts import parse_findings, read_round
 from agentlab.sim.world import World
+from agentlab.text import count_tokens, truncate_tokens
 from agentlab.wire import Message, ModelReply, ToolCall
 
 __all__ = ["GIVE_UP_WORDS", "SimModel"]
@@ -44,7 +44,7 @@ class SimModel:
 
     world: World
     size: int = 6
-    max_tokens: int = 1024
+    max_tokens: int | None = 1024
 
     def complete(
         self, messages: list[Message], tools: list[dict[str, Any]], *, tool_choice: str = "auto"
@@ -96,10 +96,16 @@ class SimModel:
             return ModelReply(GIVE_UP_WORDS)
         return _call("pay", {"order": order.group(0), "amount": float(amount.group(1))}, turn)
 
+    def with_options(self, **changes: Any) -> SimModel:
+        """This model with a request option changed: a budget caps `max_tokens` per step."""
+        return replace(self, **changes)
+
     def _answer(self, text: str, goal: str) -> ModelReply:
         if self.world.fires("long_reply", goal):
-            words = int(self.max_tokens * (0.5 + 0.5 * self.world.draw("long", goal)))
+            words = int(1024 * (0.5 + 0.5 * self.world.draw("long", goal)))
             text = f"{text} " + " ".join(["detail"] * words)
+        if self.max_tokens is not None and count_tokens(text) > self.max_tokens:  # a server stops at the cap
+            return ModelReply(truncate_tokens(text, self.max_tokens), finish_reason="length")
         return ModelReply(text)
 
     def _usage(self, reply: ModelReply, messages: list[Message]) -> ModelReply:
