@@ -13,6 +13,13 @@ runners' ReAct loops, the tools' RPC contracts, the SQLite journal, the shared b
     explore.py   many seeds at once, the pass^k table, shrinking a failing schedule, replaying a seed
 
 `agentlab sim explore --seeds 2000` and `agentlab sim replay SEED` run it from the command line.
+
+The same for shared memory: K agents on one blackboard (a real `BoardStore` on SQLite), interleaved
+message by message, under server crashes, paused lease holders and duplicated writes:
+
+    board.py           one simulated run of the board, and `explore_board` over many seeds
+    board_clients.py   the agents' operations: increment by compare-and-set, a CAS register, a fenced write
+    board_checkers.py  linearizable (Wing & Gong's search), fenced, durable
 """
 
 __all__: list[str] = []
