@@ -3,6 +3,7 @@
     agentlab sim explore --seeds 2000 [--nemesis all] [--checkers all] [--size 6] [--jobs 2]
     agentlab sim replay SEED [--nemesis all] [--size 6] [--save FILE] [--schedule-of FILE]
     agentlab sim show FILE
+    agentlab sim board --seeds 500           the blackboard: linearizable, fenced, durable (lab 05)
 
 `explore` exits 1 when any checker found a violation (each printed with its seed and shrunk schedule);
 `replay` prints the history's hash and its timeline, the same on every run of one seed.
@@ -37,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("replay", help="replay one seed: its history's hash and timeline")
     rp.add_argument("seed", type=int)
     rp.add_argument("--save", metavar="FILE", help="write the history as JSON")
+    board = sub.add_parser("board", help="the shared blackboard under a nemesis: linearizable, fenced, durable")
+    board.add_argument("--seeds", type=int, default=500)
+    board.add_argument("--clients", type=int, default=3)
     show = sub.add_parser("show", help="show a saved history")
     show.add_argument("file")
     for p in (ex, rp):
@@ -114,6 +118,17 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _board(args: argparse.Namespace) -> int:
+    from agentlab.sim.board import BOARD_FAULTS, explore_board  # noqa: PLC0415
+
+    report = explore_board(range(args.seeds), frozenset(BOARD_FAULTS), clients=args.clients)
+    print(f"nemesis: {', '.join(sorted(BOARD_FAULTS))} · {args.clients} clients on one board")
+    print(report.table())
+    for v in report.violations[:3]:
+        print(f"\n✗ {v.checker} · seed {v.seed}: {v.messages[0]}")
+    return 1 if report.violations else 0
+
+
 def _show(args: argparse.Namespace) -> int:
     try:
         history = History.load(args.file)
@@ -127,7 +142,7 @@ def _show(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
     try:
-        return {"explore": _explore, "replay": _replay, "show": _show}[args.command](args)
+        return {"explore": _explore, "replay": _replay, "board": _board, "show": _show}[args.command](args)
     except AgentlabError as exc:
         print(f"agentlab sim: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
