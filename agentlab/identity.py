@@ -6,15 +6,19 @@ the same step therefore carry the same key, and a service that has seen the key 
 result instead of acting twice. (Keys built from positions break as soon as steps finish out of order:
 LangGraph #7780 and DBOS #688 are that failure.)
 
-For a sub-task, `identify(run_id, task)` is the one function that names it. Everything else derives
-from the `StepId` it returns:
+For a sub-task, `identify(run_id, task)` is the one function that names it. Its keys derive from the
+`StepId` it returns:
 
     work      the work itself: (run, the planned sub-task it stands for, role, goal). A fresh re-plan
               after a timeout, or a redo in a later round, is the same work.
     journal   this attempt's result in the journal: (work, round, attempt, dependencies).
     dask(tag) the Dask task key of one copy (primary or hedge) of this attempt.
-    tool(...) the idempotency key of a tool call: (work, tool, arguments), so a payment made by any
-              attempt or copy of the same work presents the same key and is charged once.
+
+A side effect is named by its own content, not by the sub-task that makes it: `effect_key(run, tool,
+arguments)`, the arguments as the tool's schema validated them. A model rewords a goal at will (a line
+break, a double space, a re-plan under a new id), so a key made from the goal would charge a payment
+once per wording; this one is the same for every attempt, copy and re-plan that makes the same call in
+the same run, and two different payments differ in their arguments (another order, another amount).
 
 `KEY_SCHEME` versions this scheme; a journal written under another one is refused, never silently re-run.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,10 +36,11 @@ from agentlab.steps import StopReason, SubTask, SubTaskResult, SubTaskState, Tag
 if TYPE_CHECKING:
     from agentlab.trace import Event
 
-__all__ = ["KEY_SCHEME", "StepId", "Work", "canonical", "identify", "model_step_key", "step_key"]
+__all__ = ["KEY_SCHEME", "StepId", "Work", "canonical", "effect_key", "identify", "model_step_key", "step_key"]
 
-KEY_SCHEME = 2
-"""1: sub-task keys hashed from the id string; 2: `identify` (work, attempt, round as fields)."""
+KEY_SCHEME = 3
+"""1: sub-task keys hashed from the id string; 2: `identify` (work, attempt, round as fields); 3: effects
+keyed by their content (`effect_key`), not by the work. A resumed scheme-2 run would pay again under new keys."""
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -71,9 +77,6 @@ class StepId:
     def dask(self, tag: str = "primary") -> str:
         return f"{self.label}-{tag}-{self.journal}"
 
-    def tool(self, name: str, arguments: Any) -> str:
-        return step_key(self.run_id, self.work, name, arguments)
-
 
 def identify(run_id: str, task: SubTask) -> StepId:
     """The one identity of `task` in run `run_id`: the same two keys as
@@ -103,6 +106,24 @@ def _identify_slowly(run_id: str, task: SubTask) -> StepId:
     return StepId(run_id, task.id, work, step_key(run_id, work, "subtask", attempt))
 
 
+def effect_key(run_id: str, tool: str, arguments: Mapping[str, Any]) -> str:
+    """The idempotency key of a side effect: the run, the tool and its validated arguments, nothing else
+    (see the module docstring). Pass the arguments as the tool's schema reads them
+    (`agentlab.agent.tools.Tool.canonical`), so `{"amount": 10}` and `{"amount": 10.0}` are one payment."""
+    return step_key(run_id, "effect", tool, _json_numbers(dict(arguments)))
+
+
+def _json_numbers(value: Any) -> Any:
+    """Whole floats as ints, all the way down: JSON does not tell 10 from 10.0, so neither does a key."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: _json_numbers(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_numbers(item) for item in value]
+    return value
+
+
 def model_step_key(run_id: str, path: str, prompt: str) -> str:
     """The identity of one of the supervisor's model steps (plan, reduce): where it is and what it read."""
     return step_key(run_id, path, "model", {"prompt": prompt})
@@ -112,8 +133,8 @@ def model_step_key(run_id: str, path: str, prompt: str) -> str:
 class Work:
     """One copy of a sub-task to run: the task, its identity, the findings it reads, and which copy it is.
 
-    A runner gets exactly this; `key` gives it the idempotency keys for its tool calls
-    (`key.tool(name, arguments)`), so every copy and every re-execution presents the same ones.
+    A runner gets exactly this. `key` names the sub-task, not its side effects: a tool call's idempotency
+    key is `effect_key(run_id, tool, arguments)`, the same from every copy, re-execution and re-plan.
     """
 
     run_id: str

@@ -25,7 +25,7 @@ import functools
 import inspect
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, get_type_hints
@@ -64,6 +64,11 @@ class Tool:
             "type": "function",
             "function": {"name": self.name, "description": self.description, "parameters": _parameters(self.arguments)},
         }
+
+    def canonical(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        """Validated arguments (what `Toolbox.bind` returns: defaults filled in, `10` for a float read as
+        `10.0`) as JSON values, so equal calls give equal dicts however the model spelled them."""
+        return self.arguments.model_construct(**args).model_dump(mode="json")  # validated once, in `bind`
 
     def __call__(self, **kwargs: Any) -> Any:
         return self.fn(**kwargs)

@@ -2,10 +2,11 @@
 
 Dask runs work at least once: a retry, a worker's death, a lost result or a resumed supervisor can each
 run a sub-task again. `PaymentRunner` shows the cure. Its payment carries an idempotency key made from
-the step's identity (`Work.key.tool(...)`: the run, the planned sub-task's work, the tool, the
-arguments) — never from the attempt, the copy or the position — so every re-execution, hedge or fresh
-re-plan of the same work presents the *same* key and the payment service returns the first charge
-instead of making a second. It can also log each execution to a file, so tests can count re-executions.
+the payment itself (`agentlab.identity.effect_key`: the run, the tool, the validated arguments) — never
+from the attempt, the copy, the position or the words of the sub-task's goal — so every re-execution,
+hedge or re-plan that pays the same order presents the *same* key and the payment service returns the
+first charge instead of making a second. It can also log each execution to a file, so tests can count
+re-executions.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class PaymentRunner:
             self._log(task, "failed")
             return work.result("failed", "", "injected failure", worker=worker, start=start, end=time.time())
         with ApiClient(self.api_url, timeout=5.0) as client:
-            # keys from the sub-task's identity: a re-run, a hedge or a re-plan of the same work pays once
+            # the key is this payment in this run: a re-run, a hedge or a re-plan of the order pays once
             box = GuardedToolbox(
                 [payment_tool(client)],
                 step=work.key,

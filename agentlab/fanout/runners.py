@@ -6,8 +6,8 @@ for runners that wait without a thread. The supervisor ships it to each worker o
 each sub-task (futures).
 
 `AgentRunner` runs the sub-task as its own ReAct loop with its role's tools, every tool call going
-through its RPC contract (`agentlab.rpc.guarded`: timeout, retries, the idempotency key from the sub-task's
-identity, breaker, rate limit, allowlist); the contract's attempts appear in the sub-task's trace.
+through its RPC contract (`agentlab.rpc.guarded`: timeout, retries, the idempotency key from the call's
+content in the run, breaker, rate limit, allowlist); the contract's attempts appear in the sub-task's trace.
 (`agentlab.testing.runners.SleepRunner` stands in for a tool call that only waits on I/O.)
 Failures never escape a runner: a sub-task that raises comes back as a `failed` result, so its
 siblings keep theirs; how the sub-task's loop ended is its result's `stop_reason`. Tools are built on the

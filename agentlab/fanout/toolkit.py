@@ -2,8 +2,8 @@
 
 A `Toolkit` is a recipe, not the tools: indexes, sandboxes and connections are built on the worker (and
 cached per process), never pickled. Each call goes through its contract (`agentlab.rpc.guarded`), keyed by
-the sub-task's identity; breakers and rate limits are shared by one run's sub-tasks in a process, never
-across runs (`run_services`).
+what it does in the sub-task's run; breakers and rate limits are shared by one run's sub-tasks in a
+process, never across runs (`run_services`).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class Toolkit:
         return tools  # the analyst combines what it is given
 
     def toolbox(self, role: str, step: StepId, services: Services | None = None) -> GuardedToolbox:
-        """The role's tools, each call held to its contract, keyed by the sub-task's identity."""
+        """The role's tools, each call held to its contract, keyed by its content in `step`'s run."""
         return GuardedToolbox(
             self.tools_for(role),
             {**DEFAULT_POLICIES, **self.policies},

@@ -4,7 +4,7 @@
 
     approval  → refused and logged unless the tool is on the approved list
     validate  → bad arguments are the model's fault: an error observation, no call
-    key       → the idempotency key, from the step's identity (run, path, tool, arguments)
+    key       → the idempotency key, from what the call is: (run, tool, validated arguments)
     retry     → tenacity runs the attempts; `agentlab.rpc.contract` decides waits and whether to retry
       breaker → an open circuit refuses at once (CircuitOpen), half-open lets one probe through
       limit   → the service's token bucket may make the call wait its turn
@@ -14,7 +14,9 @@
 
 A Python thread cannot be killed, so a timeout here bounds the *caller's wait*, not the work: code that
 must really be stopped runs where it can be killed (the sandbox's subprocess, a separate Dask task).
-Inside a tool, `idempotency_key()` gives the current call's key to pass on to its service.
+Inside a tool, `idempotency_key()` gives the current call's key to pass on to its service. The key names
+the effect, not the sub-task asking for it (`agentlab.identity.effect_key`): every attempt, copy or re-plan
+that makes the same call in the same run — however the model worded its goal — presents the same key.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import tenacity
 
 from agentlab.agent.tools import Observation, Tool, Toolbox
 from agentlab.errors import CircuitOpen, NotApproved, ServiceError, ToolFailed, ToolTimeout
-from agentlab.identity import StepId, step_key
+from agentlab.identity import StepId, effect_key
 from agentlab.rpc import contract as rpc
 from agentlab.trace import Event
 from agentlab.wire import ToolCall
@@ -119,15 +121,16 @@ class GuardedToolbox(Toolbox):
         step: StepId | None = None,
         services: Services | None = None,
     ) -> None:
-        """Idempotency keys come from `step` (the sub-task's identity: how agentlab's executors call it),
-        else from (`run_id`, `path`); with neither, every call of this toolbox is its own step's."""
+        """Idempotency keys are scoped by `step`'s run (how agentlab's executors call it), else by
+        (`run_id`, `path`); with neither, this toolbox's calls share keys with no other toolbox's."""
         super().__init__(tools)
         self.policies = dict(policies or {})
         self.default = default or rpc.ToolPolicy()
         self.approved = None if approved is None else frozenset(approved)
         self.step = step
         self.run_id = step.run_id if step else run_id
-        self.path = step.work if step else (path if path is not None else uuid.uuid4().hex)
+        # the run an effect belongs to: a sub-task's run, or for a toolbox made by hand its own (run_id, path)
+        self.scope = step.run_id if step else f"{run_id}/{path if path is not None else uuid.uuid4().hex}"
         self.services = services or Services()
         self.events: list[RpcEvent] = []
         self._lock = threading.Lock()
@@ -142,9 +145,10 @@ class GuardedToolbox(Toolbox):
         """Every attempt, refusal and late result so far, as trace rows."""
         return [e.as_event(run_id or self.run_id) for e in self.events]
 
-    def key(self, tool: str, args: dict[str, Any]) -> str:
-        """The idempotency key of a call: derived from the step's identity, never from the attempt."""
-        return self.step.tool(tool, args) if self.step else step_key(self.run_id, self.path, tool, args)
+    def key(self, found: Tool, args: dict[str, Any]) -> str:
+        """The idempotency key of a call: the tool and its validated arguments in this toolbox's `scope`,
+        never the attempt, the copy or the words of the sub-task's goal."""
+        return effect_key(self.scope, found.name, found.canonical(args))
 
     def _event(self, *args: Any) -> None:
         with self._lock:
@@ -162,7 +166,7 @@ class GuardedToolbox(Toolbox):
     def run_tool(self, found: Tool, args: dict[str, Any]) -> Any:
         """Run one validated call under its policy (Toolbox.call calls this)."""
         policy = self.policy(found.name)
-        key = self.key(found.name, args)
+        key = self.key(found, args)
         attempts = policy.retry.attempts if policy.idempotent or policy.forwards_key else 1
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(attempts),

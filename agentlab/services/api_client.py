@@ -136,8 +136,8 @@ def price_tool(client: ApiClient) -> Tool:
 def payment_tool(client: ApiClient) -> Tool:
     """The `pay` tool, backed by `client`. The model never chooses the idempotency key.
 
-    Under a `GuardedToolbox` the key is the step's identity (`idempotency_key()`), the same on every
-    retry; called bare, it falls back to `payment_key` of the payment's content.
+    Under a `GuardedToolbox` the key is the call's content in its run (`idempotency_key()`), the same on
+    every retry and re-plan; called bare, it falls back to `payment_key` of the payment's content.
     """
 
     def pay(sku: str, amount: float, order: str) -> dict[str, Any]:
