@@ -133,3 +133,32 @@ def test_each_checker_catches_its_broken_variant_within_100_seeds(name: str) -> 
     check = CHECKERS[name]
     found = next((seed for seed in range(100) if check(simulate(seed, faults_of(faults), parts=parts))), None)
     assert found is not None, f"{name} never failed on its broken variant in 100 seeds"
+
+
+# -- the promises agentlab broke, and keeps now ---------------------------------------------------------
+# Found by `agentlab sim explore --seeds 2000` (all faults, 6 sub-tasks) on a4d146d, before the fixes:
+# exactly_once 404 of 2000 seeds violated (first: seed 0), truthful_outcome 39 (first: seed 39),
+# budget_held 872 (first: seed 3). Each seed, and each shrunk schedule, is a regression test.
+REGRESSIONS = [(0, "exactly_once"), (3, "budget_held"), (5, "budget_held"), (39, "truthful_outcome")]
+SHRUNK_DOUBLE_CHARGE = frozenset({("model_error", "Pay order ORD-2 of 39.00 for the customer./1"), ("reword", "p2/1")})
+
+
+@pytest.mark.parametrize(("seed", "checker"), REGRESSIONS)
+def test_the_seeds_that_broke_a_promise_keep_it_now(seed: int, checker: str) -> None:
+    history = simulate(seed, ALL)
+    assert CHECKERS[checker](history) == [], history.timeline()
+
+
+def test_the_shrunk_double_charge_pays_once_now() -> None:
+    """Order ORD-2 paid, its agent's next model step failed, the re-plan reworded its goal: one charge."""
+    history = simulate(0, ALL, size=3, schedule=SHRUNK_DOUBLE_CHARGE)
+    assert {f for f, _ in history.meta["fired"]} == {"model_error", "reword"}  # the attack did happen
+    assert any(r.data["goal"].count("  ") for r in history.of("planned"))  # in other words
+    assert [r.data["first"] for r in history.of("charge") if r.subject == "ORD-2"].count(True) == 1
+
+
+@pytest.mark.slow
+def test_a_fixed_tier_of_2000_seeds_keeps_every_promise() -> None:
+    report = explore(range(2000), ALL)
+    assert report.violations == [], [(v.seed, v.checker, v.messages[0]) for v in report.violations[:5]]
+    assert report.runs == 2000 and set(report.passed.values()) == {2000}
