@@ -3,7 +3,8 @@
 `RunState` keeps every result and, for each planned sub-task, its latest one (a re-plan's result replaces
 the one it redoes). The reduce step's decision is a value: `Finish` (a stop reason and the answer) or
 `Replan` (the next round's plan). A run's answer is only an answer when at least one sub-task produced a
-result; when every sub-task's own loop stopped for budget, the run ran out of budget, and says so.
+result (a sub-task whose agent gave up, or stopped at its turn budget, produced none); when every
+sub-task's own loop stopped for budget, the run ran out of budget, and says so.
 """
 
 from __future__ import annotations
