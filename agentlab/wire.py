@@ -46,8 +46,8 @@ GIVE_UP_TOOL: dict[str, Any] = {
     "function": {
         "name": GIVE_UP,
         "description": (
-            "Stop without an answer when you cannot finish the task (say, the tools keep failing). "
-            "The run ends here and reports your reason; it does not count as an answer."
+            "Call this only when you cannot finish the task with your other tools (say, they keep failing). "
+            "The run ends here, without an answer, and reports your reason."
         ),
         "parameters": {
             "type": "object",

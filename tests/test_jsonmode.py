@@ -181,4 +181,4 @@ def test_json_mode_describes_give_up_like_any_tool_and_a_model_can_call_it(text_
     (request,) = _TextOnly.requests
     options = request["response_format"]["json_schema"]["schema"]["anyOf"]
     assert [o["properties"].get("tool", {}).get("enum") for o in options] == [["search_kb"], ["give_up"], None]
-    assert "- give_up(reason: string): Stop without an answer" in request["messages"][0]["content"]
+    assert "- give_up(reason: string): Call this only when you cannot finish" in request["messages"][0]["content"]
