@@ -10,6 +10,7 @@ How a run ends is one of `STOP_REASONS`, shared by the loop and the supervisor:
 
     answer       the model (or the supervisor's reduce step) gave a final answer
     no_answer    the run ended without one (every sub-task failed, or the reply was empty)
+    gave_up      the agent said it cannot finish; its reason is attached; not an answer
     max_turns    the loop spent its turn budget; its best effort is attached, but it is not an answer
     max_rounds   the supervisor wanted another round and had none left
     budget       a shared resource budget (tokens, cost, requests) ran out
@@ -38,7 +39,7 @@ __all__ = [
     "Tag",
 ]
 
-StopReason = Literal["answer", "no_answer", "max_turns", "max_rounds", "budget", "model_error", "cancelled"]
+StopReason = Literal["answer", "no_answer", "gave_up", "max_turns", "max_rounds", "budget", "model_error", "cancelled"]
 STOP_REASONS: tuple[StopReason, ...] = get_args(StopReason)
 
 SubTaskState = Literal["pending", "ready", "running", "done", "failed", "timeout", "blocked", "cancelled"]

@@ -10,6 +10,11 @@ Two repairs keep the conversation well-formed whatever the model sent: duplicate
 unique (each call gets exactly one answering tool message), and `cap_arguments` swaps arguments longer
 than a cap for a short note, so a 2 MB argument is not echoed back to the model on every turn.
 `empty_reply` names a reply that carries nothing to act on (it is never taken for an answer).
+
+Giving up is part of the format, not a phrase in the text: beside its own tools, an agent is offered the
+reserved tool `give_up(reason)` (`GIVE_UP_TOOL`). A call to it says "I cannot finish, and this is why";
+the loop ends the run "gave_up" with that reason (`give_up_reason`) and never runs it as a tool. Any
+OpenAI-compatible model can call it, like any other tool.
 """
 
 from __future__ import annotations
@@ -19,17 +24,40 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = [
+    "GIVE_UP",
+    "GIVE_UP_TOOL",
     "Message",
     "ModelReply",
     "ToolCall",
     "assistant_message",
     "cap_arguments",
     "empty_reply",
+    "give_up_reason",
     "parse_reply",
     "tool_message",
 ]
 
 Message = dict[str, Any]
+
+GIVE_UP = "give_up"
+"""The reserved tool name: no agent's own tool may take it."""
+GIVE_UP_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": GIVE_UP,
+        "description": (
+            "Call this only when you cannot finish the task with your other tools (say, they keep failing). "
+            "The run ends here, without an answer, and reports your reason."
+        ),
+        "parameters": {
+            "type": "object",
+            "properties": {"reason": {"type": "string", "description": "Why you cannot finish."}},
+            "required": ["reason"],
+            "additionalProperties": False,
+        },
+    },
+}
+"""The reserved tool's entry in a request's `tools` list (read it, do not change it)."""
 
 
 @dataclass(frozen=True)
@@ -144,3 +172,21 @@ def empty_reply(body: Any) -> str | None:
     if reply.finish_reason == "length":
         return "the reply was cut off by max_tokens before any content (raise --max-tokens)"
     return "the reply had no content and no tool calls"
+
+
+def give_up_reason(reply: ModelReply) -> str | None:
+    """The reason a reply gives for giving up, or None if it does not call `give_up`.
+
+    A call is a give-up whatever its arguments: a reason that is not a JSON string becomes the raw
+    arguments (or a note that none was given), never an error that would keep the run going.
+    """
+    call = next((c for c in reply.tool_calls if c.name == GIVE_UP), None)
+    if call is None:
+        return None
+    try:
+        args = json.loads(call.arguments)
+    except (json.JSONDecodeError, RecursionError):
+        args = None
+    reason = args.get("reason") if isinstance(args, dict) else None
+    text = reason if isinstance(reason, str) else call.arguments
+    return " ".join(text.split())[:500] or "no reason given"

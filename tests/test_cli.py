@@ -53,6 +53,18 @@ def test_run_single_answers_any_question_with_one_agent() -> None:
     assert "tool:search_kb" in done.stdout and "E[T] = 1/q = 1.00" in done.stdout
 
 
+def test_run_single_whose_tool_keeps_failing_gives_up_and_exits_1() -> None:
+    """A real MCP server whose tool fails for this SKU, every time: the agent gives up, and says so."""
+    inventory = Path(__file__).parent / "mcp_inventory_server.py"
+    question, server = "How many units of NR-9999 are in stock?", f"{sys.executable} {inventory}"
+    done = _agentlab("run", question, "--single", "--q", "1", "--latency", "0", "--mcp", server)
+    _no_traceback(done)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "stopped  : gave_up after 3 act-observe turn(s)" in done.stdout
+    assert "no answer: The agent gave up: the tools keep failing (" in done.stdout
+    assert "unknown SKU NR-9999" in done.stdout.split("no answer:", 1)[1]
+
+
 def test_run_against_an_unreachable_endpoint_fails_clearly() -> None:
     args = ["run", "hi", "--single", "--base-url", "http://127.0.0.1:9/v1"]
     done = _agentlab(*args, env={"AGENTLAB_API_KEY": "sk-hidden"})

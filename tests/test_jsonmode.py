@@ -172,3 +172,13 @@ def test_auto_mode_stays_native_where_tools_work(tiny_search: Tool) -> None:
         assert result.messages[1]["tool_calls"][0]["id"].startswith("call_")  # a native call, no probe left over
     finally:
         server.stop()
+
+
+def test_json_mode_describes_give_up_like_any_tool_and_a_model_can_call_it(text_only: str, tiny_search: Tool) -> None:
+    _TextOnly.replies = ['{"tool": "give_up", "arguments": {"reason": "nothing in the knowledge base fits"}}']
+    result = run_agent("Why INC-9999?", model=_model(text_only, "json"), tools=[tiny_search])
+    assert (result.stop_reason, result.error) == ("gave_up", "nothing in the knowledge base fits")
+    (request,) = _TextOnly.requests
+    options = request["response_format"]["json_schema"]["schema"]["anyOf"]
+    assert [o["properties"].get("tool", {}).get("enum") for o in options] == [["search_kb"], ["give_up"], None]
+    assert "- give_up(reason: string): Call this only when you cannot finish" in request["messages"][0]["content"]

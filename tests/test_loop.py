@@ -1,11 +1,16 @@
-"""The ReAct loop on a scripted model: answers, bad model output as observations, the budget."""
+"""The ReAct loop on a scripted model: answers, bad model output as observations, giving up, the budget."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 
-from agentlab.agent.loop import run_agent
-from agentlab.agent.tools import Tool
+from agentlab.agent.loop import RunResult, arun_agent, offered, run_agent
+from agentlab.agent.tools import Tool, Toolbox, tool
+from agentlab.errors import UsageError
+from agentlab.models.chat import offline_model
 from agentlab.testing.scripted import ScriptedModel, calls, final
 
 
@@ -87,3 +92,82 @@ def test_parallel_calls_each_get_an_observation(tiny_search: Tool) -> None:
 def test_answer_without_tools() -> None:
     result = run_agent("hello", model=ScriptedModel([final("hi")]))
     assert (result.answer, result.stop_reason, result.turns) == ("hi", "answer", 0)
+
+
+def test_give_up_is_offered_beside_the_agent_s_own_tools_and_only_then(tiny_search: Tool) -> None:
+    names = [t["function"]["name"] for t in offered(Toolbox([tiny_search]))]
+    assert names == ["search_kb", "give_up"]  # last: a model that reads the first tool still finds its own
+    assert offered(Toolbox()) == []  # no tools, nothing to give up on: the reply is the answer
+
+
+def test_a_call_to_give_up_ends_the_run_with_its_reason_not_an_answer(tiny_search: Tool) -> None:
+    reason = "the knowledge base has nothing on INC-9999"
+    model = ScriptedModel(
+        [
+            calls(("search_kb", '{"query": "INC-9999"}')),
+            calls(("search_kb", '{"query": "INC 9999"}'), ("give_up", f'{{"reason": "{reason}"}}')),
+        ]
+    )
+    result = run_agent("Why did INC-9999 happen?", model=model, tools=[tiny_search])
+    assert (result.stop_reason, result.error, result.turns) == ("gave_up", reason, 1)
+    assert result.answer != reason and result.answer == f"The agent gave up: {reason}"
+    # give_up never runs as a tool, and a call beside it is not run either; each call still gets its answer
+    assert list(result.to_frame()["who"]) == ["model", "tool:search_kb", "model"]
+    tool_messages = [m for m in result.messages if m["role"] == "tool"]
+    assert [m["tool_call_id"] for m in tool_messages] == ["call_0", "call_0", "call_1"]
+    assert tool_messages[1]["content"] == "Not run: the agent gave up."
+    assert model.unconsumed() == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [('{"reason": 42}', '{"reason": 42}'), ("not json", "not json"), ("", "no reason given")],
+)
+def test_a_give_up_with_bad_arguments_still_gives_up(tiny_search: Tool, arguments: str, error: str) -> None:
+    result = run_agent("x?", model=ScriptedModel([calls(("give_up", arguments))]), tools=[tiny_search])
+    assert (result.stop_reason, result.error) == ("gave_up", error)
+
+
+def test_giving_up_at_the_turn_budget_is_giving_up(tiny_search: Tool) -> None:
+    search = calls(("search_kb", '{"query": "x"}'))
+    model = ScriptedModel([search, search, calls(("give_up", '{"reason": "out of ideas"}'))])
+    result = run_agent("x?", model=model, tools=[tiny_search], max_turns=2)
+    assert (result.stop_reason, result.error, result.turns) == ("gave_up", "out of ideas", 2)
+
+
+def test_an_agent_tool_named_give_up_is_refused() -> None:
+    @tool(name="give_up")
+    def quit_job(reason: str) -> str:
+        """Quit."""
+        return reason
+
+    model = ScriptedModel([final("never asked")])
+    with pytest.raises(UsageError, match="may not be named 'give_up'"):
+        run_agent("x?", model=model, tools=[quit_job])
+    with pytest.raises(UsageError, match="may not be named 'give_up'"):
+        asyncio.run(arun_agent("x?", model=model, tools=[quit_job]))
+    assert model.requests == []
+
+
+@tool
+def stock_level(sku: str) -> int:
+    """How many units of a product are in stock in the warehouse.
+
+    Args:
+        sku: the product's SKU, e.g. NR-1001.
+    """
+    raise RuntimeError("the warehouse service is down")
+
+
+def _arun_agent(**kwargs: Any) -> RunResult:
+    return asyncio.run(arun_agent(**kwargs))
+
+
+@pytest.mark.parametrize("drive", [run_agent, _arun_agent], ids=["run_agent", "arun_agent"])
+def test_the_offline_model_gives_up_on_a_tool_that_keeps_failing(drive: Any) -> None:
+    """Three errors in a row and the offline model calls `give_up`: the run ends "gave_up", not "answer"."""
+    result = drive(goal="How many units of NR-1001 are in stock?", model=offline_model(), tools=[stock_level])
+    assert result.stop_reason == "gave_up", result.answer
+    assert result.turns == 3 and "the warehouse service is down" in (result.error or "")
+    last = result.messages[-2]["tool_calls"][0]["function"]
+    assert last["name"] == "give_up" and "keep failing" in last["arguments"]

@@ -95,7 +95,7 @@ def test_the_loop_ends_gracefully_with_budget_when_the_budget_runs_out(tmp_path:
     spent = shared.spend()
     assert spent.tokens <= 600 and spent.reserved_tokens == 0 and spent.refused == 1
     with pytest.raises(BudgetExhausted) as caught:
-        model.complete([{"role": "user", "content": "a long question " * 50}], [])  # ~150 tokens: too many
+        model.complete([{"role": "user", "content": "a long question " * 100}], [])  # ~400 tokens: more than is left
     assert caught.value.limit == "tokens"
 
 

@@ -12,10 +12,13 @@ from typing import Any
 import pytest
 
 from agentlab.agent.loop import run_agent
+from agentlab.agent.tools import tool
 from agentlab.durable.sqlite import SqliteJournal
 from agentlab.errors import AgentlabError, JournalMismatch, ScriptError
 from agentlab.fanout.rounds import FanOutPolicy
+from agentlab.fanout.runners import AgentRunner
 from agentlab.fanout.supervisor import FanOutResult, Supervisor
+from agentlab.fanout.toolkit import Toolkit
 from agentlab.identity import Work
 from agentlab.models.chat import offline_model
 from agentlab.steps import STOP_REASONS, SubTaskResult
@@ -67,7 +70,16 @@ def journal(tmp_path: Path) -> SqliteJournal:
 
 
 def test_the_stop_reasons_are_one_closed_set() -> None:
-    assert STOP_REASONS == ("answer", "no_answer", "max_turns", "max_rounds", "budget", "model_error", "cancelled")
+    assert STOP_REASONS == (
+        "answer",
+        "no_answer",
+        "gave_up",
+        "max_turns",
+        "max_rounds",
+        "budget",
+        "model_error",
+        "cancelled",
+    )
 
 
 def test_answer(journal: SqliteJournal) -> None:
@@ -198,3 +210,30 @@ def test_budget_when_every_executor_ran_out_of_it() -> None:
     model = ScriptedModel([calls(("make_plan", PLAN_AB)), calls(("finish", FINISH))])
     result = _supervise(model, SpentRunner(), max_rounds=1)
     assert result.stop_reason == "budget" and "1,000 tokens" in result.answer
+
+
+@tool
+def search_kb(query: str) -> str:
+    """Search the company knowledge base.
+
+    Args:
+        query: words to look for.
+    """
+    raise RuntimeError("the index is offline")
+
+
+def test_no_answer_when_every_sub_task_s_agent_gave_up(journal: SqliteJournal) -> None:
+    """Real ReAct loops (`AgentRunner`, the offline model) whose only tool always fails: each agent calls
+    `give_up` after three errors, each sub-task fails with that stop reason, and the run has no answer."""
+    model = offline_model()
+    inline = InlineDispatcher(SleepRunner())
+    runner = AgentRunner(model, Toolkit(kb=False, sandbox=False, extra=(search_kb,)))
+    supervisor = Supervisor(None, model, runner=runner, dispatch=inline, clock=inline.clock, journal=journal)
+    result = supervisor.run("What were the root causes of INC-2108 and INC-2181?", run_id="run-1")
+    assert result.stop_reason == "no_answer" and not result.ok, result.answer
+    assert len(result.plans) == 2  # the reduce step re-planned the failures once, and they gave up again
+    ran = [r for r in result.results if r.state != "blocked"]  # the analysts wait on researchers that failed
+    assert ran and all(r.state == "failed" and r.stop_reason == "gave_up" for r in ran)
+    assert "gave_up: the tools keep failing" in result.answer  # each sub-task says why (here: the breaker opened)
+    run = journal.run("run-1")
+    assert run is not None and (run.status, run.stop_reason) == ("failed", "no_answer")

@@ -143,13 +143,15 @@ SMOLLM2_TAPE = Path(__file__).parent / "cassettes" / "smollm2_inc2108.jsonl"
 
 
 def test_a_real_small_models_run_replays_offline(capfd: pytest.CaptureFixture[str]) -> None:
-    """SmolLM2-135M on llama.cpp, recorded once with the issue's command (32 min on a busy 2-core box):
+    """SmolLM2-135M on llama.cpp, recorded once with the issue's command (a few seconds a step on two cores):
 
         AGENTLAB_BASE_URL=http://127.0.0.1:8080/v1 agentlab run "What was the root cause of INC-2108?" \\
             --single --tool-calling json --max-tokens 200 --cassette tests/cassettes/smollm2_inc2108.jsonl
 
     (served by `python -m agentlab.models.localllm --port 8080`, with AGENTLAB_TIMEOUT=900). A miss here means the
-    requests changed (the tools, their schema or the json-mode prompt): record the tape again.
+    requests changed (the tools, their schema or the json-mode prompt): record the tape again. Recorded again when
+    the loop began offering `give_up`: the small model now calls it on its first step, through json mode, with a
+    "reason" that is really a guess at the answer. The run ends gave_up, not answer: wrong, and said truthfully.
     """
     code = main(
         [
@@ -158,6 +160,8 @@ def test_a_real_small_models_run_replays_offline(capfd: pytest.CaptureFixture[st
         ]
     )
     output = capfd.readouterr().out
-    calls = re.findall(r"model\s+tool_calls\s+search_kb\((\{.*\})\)", output)
-    assert len(calls) == 8 and len(re.findall(r"tool:search_kb\s+ok ", output)) == 8  # 8 schema-valid calls
-    assert code == 1 and "stopped  : max_turns after 8" in output  # wrong, and the engine survives it
+    (call,) = re.findall(r"model\s+tool_calls\s+(\w+)\((\{.*\})\)", output)  # one schema-valid call
+    assert call == ("give_up", '{"reason": "The root cause of Inc-2108 is not known yet."}')
+    assert "tool:" not in output  # giving up is never run as a tool
+    assert code == 1 and "stopped  : gave_up after 0" in output  # wrong, and the engine says so
+    assert "no answer: The agent gave up: The root cause of Inc-2108 is not known yet." in output

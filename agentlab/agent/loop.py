@@ -1,12 +1,17 @@
 """The ReAct loop: reason → act → observe until a final answer (lab 01; Figure 40.6.1).
 
     1. Reason: one model step sees the goal, the tools and every observation so far.
-    2. If it asked for no tools, its content is the final answer: stop.
+    2. If it called `give_up`, stop: the run ends "gave_up", its reason attached (not an answer).
+       If it asked for no tools, its content is the final answer: stop.
     3. Act: run the turn's tool calls (in parallel when there are several); bad calls become
        error observations, never exceptions.
     4. Observe: append one tool message per call, and go back to 1.
     5. At the turn budget, ask once more with tools switched off, so the run still ends with its best
        effort and the reason it stopped ("max_turns": a best effort, not an answer).
+
+Whenever the agent has tools, the loop also offers the reserved tool `give_up(reason)`
+(`agentlab.wire.GIVE_UP_TOOL`): a model that cannot finish says so on the wire, and the run says so too,
+instead of passing its apology off as an answer. The loop never runs it, and refuses an agent tool of that name.
 
 Each step is an event in the run's trace. The loop keeps no state outside this call, so an agent
 (model + tools) pickles cleanly to a Dask worker.
@@ -29,14 +34,22 @@ from typing import Any
 import pandas as pd
 
 from agentlab.agent.tools import Observation, Tool, Toolbox
-from agentlab.errors import AgentlabError
+from agentlab.errors import AgentlabError, UsageError
 from agentlab.models.base import Model
 from agentlab.models.blocking import run_blocking
 from agentlab.steps import StopReason
 from agentlab.trace import Trace
-from agentlab.wire import Message, ModelReply, assistant_message, tool_message
+from agentlab.wire import (
+    GIVE_UP,
+    GIVE_UP_TOOL,
+    Message,
+    ModelReply,
+    assistant_message,
+    give_up_reason,
+    tool_message,
+)
 
-__all__ = ["Act", "Reason", "RunResult", "Step", "arun_agent", "run_agent"]
+__all__ = ["Act", "Reason", "RunResult", "Step", "arun_agent", "offered", "run_agent"]
 
 
 @dataclass
@@ -45,13 +58,14 @@ class RunResult:
 
     answer: str
     stop_reason: StopReason
-    """"answer" (the model finished), "max_turns" (turn limit), "model_error" (endpoint failed), ...
-    (`agentlab.steps.STOP_REASONS`)."""
+    """"answer" (the model finished), "gave_up" (the model said it cannot), "max_turns" (turn limit),
+    "model_error" (endpoint failed), ... (`agentlab.steps.STOP_REASONS`)."""
     turns: int
     """Act-observe turns taken (model steps that called tools)."""
     messages: list[Message] = field(repr=False)
     trace: Trace = field(repr=False)
     error: str | None = None
+    """Why the run did not answer (the model's reason, for "gave_up"); None for an answer."""
 
     def to_frame(self) -> pd.DataFrame:
         return self.trace.to_frame()
@@ -105,6 +119,22 @@ def _act(reply: ModelReply, trace: Trace) -> Generator[Step, Any, list[Observati
     return observations
 
 
+def _gave_up(reason: str, reply: ModelReply, turns: int, messages: list[Message], trace: Trace) -> RunResult:
+    """The run's end when the model calls `give_up`: its reason is the error, and no call of the reply runs."""
+    for call in reply.tool_calls:  # every call gets its one answer, so the conversation stays well-formed
+        note = "The run ends here, without an answer." if call.name == GIVE_UP else "Not run: the agent gave up."
+        messages.append(tool_message(call.id, note))
+    return RunResult(f"The agent gave up: {reason}", "gave_up", turns, messages, trace, error=reason)
+
+
+def offered(toolbox: Toolbox) -> list[dict[str, Any]]:
+    """The `tools` list of every model step: the agent's own tools and, beside them, `give_up`."""
+    if GIVE_UP in toolbox:
+        raise UsageError(f"an agent tool may not be named {GIVE_UP!r}: the loop reserves it for giving up")
+    schemas = toolbox.schemas()
+    return [*schemas, GIVE_UP_TOOL] if schemas else []
+
+
 def _loop(goal: str, max_turns: int, system: str | None, run_id: str | None) -> Generator[Step, Any, RunResult]:
     """The loop itself, apart from how its model steps and tool turns are carried out (`run_agent`
     carries them out in this thread, `arun_agent` awaits them)."""
@@ -116,6 +146,8 @@ def _loop(goal: str, max_turns: int, system: str | None, run_id: str | None) -> 
         while turns < max_turns:
             reply = yield from _reason(messages, trace)  # Reason
             messages.append(assistant_message(reply))
+            if (why := give_up_reason(reply)) is not None:  # the model says it cannot finish
+                return _gave_up(why, reply, turns, messages, trace)
             if reply.is_final and not (reply.content or "").strip():  # an empty reply is never an answer
                 note = "The model sent an empty reply (no content, no tool calls): no answer."
                 return RunResult(note, "no_answer", turns, messages, trace, error="empty reply")
@@ -125,6 +157,9 @@ def _loop(goal: str, max_turns: int, system: str | None, run_id: str | None) -> 
             for obs in (yield from _act(reply, trace)):  # Act
                 messages.append(tool_message(obs.call_id, obs.content))  # Observe
         reply = yield from _reason(messages, trace, tool_choice="none")
+        if (why := give_up_reason(reply)) is not None:  # giving up is still allowed at the budget
+            messages.append(assistant_message(reply))
+            return _gave_up(why, reply, turns, messages, trace)
     except AgentlabError as exc:
         reason = exc.stop_reason or "model_error"
         answer = f"The run stopped ({reason}): {exc}"
@@ -148,6 +183,7 @@ def run_agent(
 ) -> RunResult:
     """Run one ReAct agent on `goal` until it answers or spends `max_turns` act-observe turns."""
     toolbox = tools if isinstance(tools, Toolbox) else Toolbox(list(tools))
+    schemas = offered(toolbox)
     loop = _loop(goal, max_turns, system, run_id)
     step = next(loop)
     try:
@@ -156,7 +192,7 @@ def run_agent(
                 if isinstance(step, Act):
                     done: Any = toolbox.call_all(step.reply.tool_calls)
                 else:
-                    done = model.complete(step.messages, toolbox.schemas(), tool_choice=step.tool_choice)
+                    done = model.complete(step.messages, schemas, tool_choice=step.tool_choice)
             except AgentlabError as exc:  # the loop decides how the run ends
                 step = loop.throw(exc)
             else:
@@ -179,6 +215,7 @@ async def arun_agent(
     the steps of a model without one) on the process's blocking pool, so a thousand agents on one event
     loop wait without a thousand threads."""
     toolbox = tools if isinstance(tools, Toolbox) else Toolbox(list(tools))
+    schemas = offered(toolbox)
     acomplete = getattr(model, "acomplete", None) or functools.partial(run_blocking, model.complete)
     loop = _loop(goal, max_turns, system, run_id)
     step = next(loop)
@@ -188,7 +225,7 @@ async def arun_agent(
                 if isinstance(step, Act):
                     done: Any = await run_blocking(toolbox.call_all, step.reply.tool_calls)
                 else:
-                    done = await acomplete(step.messages, toolbox.schemas(), tool_choice=step.tool_choice)
+                    done = await acomplete(step.messages, schemas, tool_choice=step.tool_choice)
             except AgentlabError as exc:  # the loop decides how the run ends
                 step = loop.throw(exc)
             else:

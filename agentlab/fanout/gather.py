@@ -3,8 +3,9 @@
 `RunState` keeps every result and, for each planned sub-task, its latest one (a re-plan's result replaces
 the one it redoes). The reduce step's decision is a value: `Finish` (a stop reason and the answer) or
 `Replan` (the next round's plan). A run's answer is only an answer when at least one sub-task produced a
-result. When any sub-task's own loop stopped for budget (its latest result's `stop_reason`), the run ran
-out of budget: it ends "budget", its answer saying what was found and which sub-tasks were cut off.
+result (a sub-task whose agent gave up, or stopped at its turn budget, produced none). When any
+sub-task's own loop stopped for budget (its latest result's `stop_reason`), the run ran out of budget: it
+ends "budget", its answer saying what was found and which sub-tasks were cut off.
 """
 
 from __future__ import annotations

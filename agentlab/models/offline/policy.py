@@ -8,6 +8,10 @@ goal, the tool schemas and every observation so far — and decides like a caref
 2. Call it — once per entity when the goal names several (parallel tool calls in one turn).
 3. Read the observations. With probability `q` it *recognises* the evidence this turn; if the
    evidence is there, it answers, citing it. Otherwise it reformulates and acts again.
+4. After three tool errors in a row it stops trying: it calls `give_up` with the last error as its
+   reason (`agentlab.wire.GIVE_UP_TOOL`, offered by the loop beside the agent's tools), so the run ends
+   "gave_up", not with an apology taken for an answer. A client that does not offer `give_up` gets
+   the apology as text, as it would from any model.
 
 So each turn that has not yet finished succeeds with probability q, and the number of
 act-observe turns T is geometric with E[T] = 1/q (when the first search finds the evidence).
@@ -44,6 +48,7 @@ from agentlab.text import (
     tokenize,
     truncate_tokens,
 )
+from agentlab.wire import GIVE_UP
 
 __all__ = ["Decision", "PolicyConfig", "decide", "within"]
 
@@ -270,6 +275,8 @@ def _choose(tools: list[dict[str, Any]], goal: str, turn: int) -> list[tuple[str
     ranked = []
     for entry in tools:
         fn = entry.get("function") or {}
+        if fn.get("name") == GIVE_UP:  # a way to stop, not a way to work
+            continue
         filled = _fill(fn, goal, turn)
         if filled is None or not fn.get("name"):
             continue
@@ -313,7 +320,7 @@ def decide(
         fallback = found or _tool_outputs_answer(reading) or synthesize(reading.goal)
         return Decision(fallback or f"I could not find an answer to: {reading.goal}", (), latency)
     if len(reading.trailing_errors) >= _GIVE_UP_AFTER_ERRORS:
-        return Decision(f"I could not finish: the tools keep failing ({reading.trailing_errors[-1]})", (), latency)
+        return _give_up(tools, f"the tools keep failing ({reading.trailing_errors[-1]})", latency)
     recognised = rng.random() < config.q
     if reading.turns and not reading.trailing_errors and recognised:
         if found:
@@ -328,6 +335,13 @@ def decide(
     if rng.random() < config.malformed_rate:
         encoded[0] = _corrupt(calls[0][0], calls[0][1], rng)
     return Decision(None, tuple(encoded), latency)
+
+
+def _give_up(tools: list[dict[str, Any]], reason: str, latency: float) -> Decision:
+    """Stop without an answer: a `give_up` call when the client offers it, else the reason as plain text."""
+    if any((t.get("function") or {}).get("name") == GIVE_UP for t in tools):
+        return Decision(None, ((GIVE_UP, json.dumps({"reason": reason})),), latency)
+    return Decision(f"I could not finish: {reason}", (), latency)
 
 
 def _supervisor_step(tools: list[dict[str, Any]], goal: str, latency: float) -> Decision | None:
