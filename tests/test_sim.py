@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from agentlab.durable.sqlite import SqliteJournal
+from agentlab.errors import BudgetExhausted
 from agentlab.fanout.runners import Runner
 from agentlab.identity import Work
+from agentlab.memory.budgeted import SharedBudget
 from agentlab.models.base import Model
 from agentlab.sim.checkers import CHECKERS
 from agentlab.sim.explore import explore, shrink
@@ -86,8 +88,12 @@ class ForgetfulJournal(DyingJournal):
 class Trusting:
     """A runner that takes any final reply for an answer (what the loop did before `gave_up`)."""
 
-    def __init__(self, inner: Runner, world: World) -> None:
-        self.inner = Recorded(inner, world)
+    def __init__(self, inner: Runner) -> None:
+        self.inner = inner
+
+    @classmethod
+    def part(cls, inner: Runner, world: World) -> Runner:
+        return Recorded(cls(inner), world)
 
     def __call__(self, work: Work) -> SubTaskResult:
         result = self.inner(work)
@@ -97,17 +103,23 @@ class Trusting:
 
 
 class Unreserved:
-    """A budgeted model that charges what each step used, after the fact, and never reserves."""
+    """A budgeted model that checks what is spent, then calls the model, then charges what it used: the
+    check-then-act race a reservation exists to close (its last step can run past the limit)."""
 
-    def __init__(self, model: Model, budget: object, sleep: object) -> None:
+    def __init__(self, model: Model, budget: SharedBudget, sleep: object) -> None:
         self.model, self.budget = model, budget
 
     def complete(
         self, messages: list[Message], tools: list[dict[str, object]], *, tool_choice: str = "auto"
     ) -> ModelReply:
+        limit = self.budget.budget.tokens or 0
+        if self.budget.spend().tokens >= limit:
+            raise BudgetExhausted("the budget is spent", limit="tokens")
         reply = self.model.complete(messages, tools, tool_choice=tool_choice)
-        rid = self.budget.reserve(0)[1]  # type: ignore[attr-defined]
-        self.budget.settle(rid, reply.usage["prompt_tokens"], reply.usage["completion_tokens"])  # type: ignore[attr-defined]
+        used = reply.usage["prompt_tokens"], reply.usage["completion_tokens"]
+        admission, rid = self.budget.reserve(used[0], used[1])
+        if admission.ok:  # what no longer fits is not even counted
+            self.budget.settle(rid, *used)
         return reply
 
 
@@ -115,7 +127,7 @@ KEYLESS = Parts(desk=KeylessDesk)
 BROKEN = {
     "exactly_once": (KEYLESS, ["lost_reply", "tool_5xx"]),
     "no_lost_subtask": (Parts(dispatcher=lambda *a, **k: _forgetting(*a, **k)), ["worker_crash"]),  # noqa: PLW0108
-    "truthful_outcome": (Parts(runner=Trusting), ["lost_reply", "tool_5xx"]),
+    "truthful_outcome": (Parts(runner=Trusting.part), ["lost_reply", "tool_5xx"]),
     "budget_held": (Parts(budgeted=Unreserved), ["long_reply"]),
     "resume_redoes_nothing": (Parts(journal=ForgetfulJournal), ["supervisor_crash"]),
 }
@@ -124,7 +136,7 @@ BROKEN = {
 def _forgetting(*args: object, **kwargs: object) -> object:
     from agentlab.sim.fleet import SimDispatcher
 
-    return SimDispatcher(*args, resend=False, **kwargs)  # type: ignore[arg-type]
+    return SimDispatcher(*args, **{**kwargs, "resend": False})  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", list(BROKEN))
@@ -139,7 +151,13 @@ def test_each_checker_catches_its_broken_variant_within_100_seeds(name: str) -> 
 # Found by `agentlab sim explore --seeds 2000` (all faults, 6 sub-tasks) on a4d146d, before the fixes:
 # exactly_once 404 of 2000 seeds violated (first: seed 0), truthful_outcome 39 (first: seed 39),
 # budget_held 872 (first: seed 3). Each seed, and each shrunk schedule, is a regression test.
-REGRESSIONS = [(0, "exactly_once"), (3, "budget_held"), (5, "budget_held"), (39, "truthful_outcome")]
+REGRESSIONS = [
+    (0, "exactly_once"),
+    (3, "budget_held"),
+    (5, "budget_held"),
+    (39, "truthful_outcome"),
+    (0, "truthful_outcome"),
+]
 SHRUNK_DOUBLE_CHARGE = frozenset({("model_error", "Pay order ORD-2 of 39.00 for the customer./1"), ("reword", "p2/1")})
 
 

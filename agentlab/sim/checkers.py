@@ -34,13 +34,13 @@ def no_lost_subtask(history: History) -> list[str]:
 
 
 def truthful_outcome(history: History) -> list[str]:
-    """Truthful outcome: the run ends `answer` only if some sub-task produced a result, and no sub-task
-    whose agent gave up is counted as done."""
-    wrong = []
-    gave_up = {r.subject for r in history.of("gave_up")}
-    for r in history.of("result"):
-        if r.subject in gave_up and r.data["state"] == "done":
-            wrong.append(f"{r.subject} ended done although its agent gave up")
+    """Truthful outcome: the run ends `answer` only if some sub-task produced a result, and no execution
+    of a sub-task in which its agent gave up comes back done (a later execution may succeed)."""
+    wrong = [
+        f"{r.subject} ended done although its agent gave up"
+        for r in history.of("ran")
+        if r.data["gave_up"] and r.data["state"] == "done"
+    ]
     for r in history.of("outcome"):
         if r.data["stop_reason"] == "answer" and not any(x.data["state"] == "done" for x in history.of("result")):
             wrong.append("the run ended `answer` with no sub-task done")
@@ -48,8 +48,9 @@ def truthful_outcome(history: History) -> list[str]:
 
 
 def budget_held(history: History) -> list[str]:
-    """Budgets hold: the run's token spend never exceeds its limit, whatever replies the model wrote;
-    and a run whose steps were refused for budget does not end `answer`."""
+    """Budgets hold: the tokens the model really used (counted at the model, not from the ledger) never
+    exceed the limit, whatever replies it wrote; a run whose steps were refused for budget does not end
+    `answer`."""
     wrong = [
         f"spent {r.data['tokens']} tokens of {r.data['limit']}"
         for r in history.of("spend")

@@ -96,9 +96,10 @@ class Recorded:
     world: World
 
     def __call__(self, work: Work) -> SubTaskResult:
-        self.world.current = work.task.id
+        self.world.current, self.world.gave_up = work.task.id, False
         self.world.record("execute", work.task.id, journal=work.key.journal, origin=work.task.origin)
         result = self.inner(work)
+        self.world.record("ran", work.task.id, state=result.state, gave_up=self.world.gave_up)
         self.world.current = ""
         return result
 
@@ -224,7 +225,8 @@ def simulate(
     journal = parts.journal(world, crash_at)
     try:
         _supervise(world, clock, SimModel(world, size), _runner(world, clock, shared, size, parts), journal, parts)
-        world.record("spend", shared.budget.name, tokens=shared.spend().tokens, limit=tokens)
+        ledger = shared.spend().tokens
+        world.record("spend", shared.budget.name, tokens=world.used, ledger=ledger, limit=tokens)
     finally:
         shared.reset()
         journal.close()
@@ -236,7 +238,7 @@ def _runner(world: World, clock: FakeClock, shared: SharedBudget, size: int, par
     """The executors: AgentRunner's ReAct loop, the budgeted model, the pay tool under its contract."""
     services = Services(clock=clock, sleep=clock.advance, seed=world.seed)
     toolkit = SimToolkit(kb=False, sandbox=False, extra=(PAY,), policies={"pay": PAY_POLICY}, services=services)
-    model = parts.budgeted(SimModel(world, size), shared, clock.advance)
+    model = parts.budgeted(SimModel(world, size, metered=True), shared, clock.advance)
     return parts.runner(AgentRunner(model, toolkit, max_turns=4), world)
 
 

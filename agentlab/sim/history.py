@@ -8,9 +8,10 @@ history as a JSON file, for a grader or a bug report.
     fault         the nemesis struck (`data["fault"]`, where)
     charge        the payment desk charged an order (`data["key"]`, `data["first"]`: a new charge or not)
     execute       a runner started a copy of a sub-task (`data["journal"]`: the step's journal key)
+    ran           how that copy came back (`data["state"]`; `data["gave_up"]`: its agent gave up)
     gave_up       the model said it could not finish a sub-task
     commit        the journal durably recorded a step (`data["key"]`)
-    spend         the budget's ledger after a step (`data["tokens"]`, `data["limit"]`)
+    spend         the run's budget at its end: tokens the model really used, the ledger's count, the limit
     crash/resume  the supervisor's process died / a new one resumed the run
     result        how a sub-task ended (`data["state"]`, `data["stop_reason"]`)
     planned       a sub-task entered the plan (`data["origin"]`)

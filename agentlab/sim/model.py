@@ -8,7 +8,8 @@ generation), so thousands of runs take seconds:
             the findings show it, whitespace collapsed, sometimes a double space), or under a new id
             that does not say what it replaces (`invent_ids`)
     pay     call `pay(order, amount)`; after a success, answer; after an error, try again; after three
-            errors, give up — saying so in words, as a model does
+            errors, give up — by the `give_up` tool the loop offers (`agentlab.wire.GIVE_UP_TOOL`), or in
+            words when no such tool is offered
     faults  a step may fail (`model_error`); a final answer may be long (`long_reply`)
 
 Every choice is a keyed draw (`World.draw`), so a re-executed conversation goes the same way.
@@ -25,7 +26,7 @@ from agentlab.errors import ModelUnavailable
 from agentlab.prompts import parse_findings, read_round
 from agentlab.sim.world import World
 from agentlab.text import count_tokens, truncate_tokens
-from agentlab.wire import Message, ModelReply, ToolCall
+from agentlab.wire import GIVE_UP, Message, ModelReply, ToolCall
 
 __all__ = ["GIVE_UP_WORDS", "SimModel"]
 
@@ -45,6 +46,8 @@ class SimModel:
     world: World
     size: int = 6
     max_tokens: int | None = 1024
+    metered: bool = False
+    """Count the tokens of every step in `World.used` (the executors' model, which the budget governs)."""
 
     def complete(
         self, messages: list[Message], tools: list[dict[str, Any]], *, tool_choice: str = "auto"
@@ -92,8 +95,11 @@ class SimModel:
         if outputs and '"charged"' in outputs[-1]:
             return self._answer(f"Paid {outputs[-1]}", goal)
         if tool_choice == "none" or len(outputs) >= 3 or order is None or amount is None:
+            self.world.gave_up = True
             self.world.record("gave_up", self.world.current, goal=" ".join(goal.split()))
-            return ModelReply(GIVE_UP_WORDS)
+            if any(t["function"]["name"] == GIVE_UP for t in tools):  # the protocol the loop shares
+                return _call(GIVE_UP, {"reason": GIVE_UP_WORDS}, turn)
+            return ModelReply(GIVE_UP_WORDS)  # no way to say it but in words
         return _call("pay", {"order": order.group(0), "amount": float(amount.group(1))}, turn)
 
     def with_options(self, **changes: Any) -> SimModel:
@@ -112,9 +118,7 @@ class SimModel:
         """The reply with the usage a real endpoint reports (prompt and completion tokens)."""
         prompt = sum(count_tokens(str(m.get("content") or "")) for m in messages)
         completion = count_tokens(reply.content or "") + sum(count_tokens(c.arguments) for c in reply.tool_calls)
-        return ModelReply(
-            reply.content,
-            reply.tool_calls,
-            reply.finish_reason,
-            {"prompt_tokens": prompt, "completion_tokens": completion},
-        )
+        if self.metered:  # what the endpoint really generated, whatever any ledger was told
+            self.world.used += prompt + completion
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion}
+        return ModelReply(reply.content, reply.tool_calls, reply.finish_reason, usage)

@@ -80,6 +80,10 @@ class World:
     """The run's clock (a FakeClock), so records carry virtual time."""
     current: str = ""
     """The sub-task a runner is running right now (the simulation runs one thing at a time)."""
+    gave_up: bool = False
+    """Whether the model gave up during the execution running now."""
+    used: int = 0
+    """Tokens the budgeted model steps really used (prompt and completion), counted at the model."""
 
     def draw(self, *key: object) -> float:
         """A number in [0, 1) decided by the seed and `key` alone."""
