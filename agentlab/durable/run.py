@@ -11,6 +11,7 @@ answer; idempotency keys at the services make side effects happen once (`agentla
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from agentlab.durable.journal import (
@@ -27,7 +28,7 @@ from agentlab.errors import JournalMismatch
 from agentlab.events import Observer, RoundEvent
 from agentlab.fanout.plan import Plan
 from agentlab.identity import KEY_SCHEME, model_step_key
-from agentlab.steps import StopReason, SubTaskResult
+from agentlab.steps import StopReason, SubTask, SubTaskResult
 from agentlab.wire import ModelReply
 
 __all__ = ["DurableRun"]
@@ -76,12 +77,23 @@ class DurableRun:
         """Recorded results for this plan's sub-tasks, by sub-task id."""
         found = {}
         for task in plan.tasks:
-            step = self.done.get(subtask_key(self.run_id, task))
-            if step is not None:
-                result = decode_result(step.payload)
-                if result.state in REPLAYABLE:
-                    found[task.id] = result
+            result = self.recall(task)
+            if result is not None:
+                found[task.id] = result
         return found
+
+    def recall(self, task: SubTask) -> SubTaskResult | None:
+        """The recorded result of this sub-task's step, if it has one a resume may take as it was.
+
+        The step is found by what it is, not by its id: a resumed run may name the same work otherwise (a
+        fresh re-plan's id depends on what timed out before), so the result takes this run's id."""
+        step = self.done.get(subtask_key(self.run_id, task))
+        if step is None:
+            return None
+        result = decode_result(step.payload)
+        if result.state not in REPLAYABLE:
+            return None
+        return result if result.id == task.id else replace(result, id=task.id)
 
     def recorder(self) -> Observer:
         """An observer that takes each sub-task's result the moment it is settled; `flush` writes them.

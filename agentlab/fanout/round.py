@@ -65,6 +65,7 @@ class _Round:
     ) -> None:
         self.dispatcher, self.plan, self.policy, self.run_id = dispatcher, plan, policy, run_id
         self.observe, self.earlier, self.replayed, self.clock = observe, earlier, replayed, clock
+        self.recall: Callable[[SubTask], SubTaskResult | None] | None = None
         self.results: dict[str, SubTaskResult] = {}
         self.flights: dict[str, Work] = {}  # by flight key (one per copy)
         self.copies: dict[str, list[str]] = {}  # sub-task id → its flight keys in flight
@@ -83,8 +84,11 @@ class _Round:
         """Dispatch ready sub-tasks; recorded ones are replayed, which may make more of them ready."""
         while ready:
             task = ready.pop()
-            if task.id in self.replayed:
-                ready.extend(self.finish(task, self.replayed[task.id], "replayed"))
+            found = self.replayed.get(task.id)
+            if found is None and self.recall is not None and task.attempt:  # a fresh re-plan made mid-round
+                found = self.recall(task)
+            if found is not None:
+                ready.extend(self.finish(task, found, "replayed"))
             else:
                 self.dispatch(task)
 
@@ -222,17 +226,20 @@ def run_round(
     replayed: Mapping[str, SubTaskResult] | None = None,
     clock: Callable[[], float] = time.time,
     settled: Callable[[], None] | None = None,
+    recall: Callable[[SubTask], SubTaskResult | None] | None = None,
 ) -> dict[str, SubTaskResult]:
     """Run every sub-task of `plan` that can run, by the policy; return each one's result by id.
 
     `dispatcher` takes sub-tasks to the workers (`LaneDispatcher`, `FuturesDispatcher`, or
     `agentlab.testing.InlineDispatcher`); `earlier` holds results of earlier rounds that sub-tasks here
-    may read (by id); `replayed` holds results a journal recorded on an earlier attempt of this run:
+    may read (by id); `replayed` holds results a journal recorded on an earlier attempt of this run, and
+    `recall` finds one for a fresh re-plan made inside the round (its identity is known only then):
     those sub-tasks are not run again. `clock` tells the time (the dispatcher's, if it keeps its own).
     `settled` is called after each batch of results has been observed, and before the round returns
     (even if it fails): where a journal commits a batch at once (`DurableRun.flush`).
     """
     state = _Round(dispatcher, plan, policy, run_id, observe or (lambda *_: None), earlier or {}, replayed or {}, clock)
+    state.recall = recall
     with fewer_collections():  # a round's objects live until it ends: collecting them early finds nothing
         _drive(state, dispatcher, policy, clock, settled)
     return state.results

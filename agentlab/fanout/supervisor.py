@@ -239,6 +239,7 @@ class Supervisor:
                 log.replayed(plan),
                 self.clock,
                 log.flush,
+                log.recall,
             )
             state.add(plan, results, trace, self.clock())
             verdict = self.reduce(goal, state, round_no, trace, log)

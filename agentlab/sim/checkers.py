@@ -25,9 +25,12 @@ def exactly_once(history: History) -> list[str]:
 
 
 def no_lost_subtask(history: History) -> list[str]:
-    """No lost sub-task: every planned sub-task ends with a result or a failure value before the run ends."""
-    ended = {r.subject for r in history.of("result")}
-    planned = {r.subject for r in history.of("planned")}
+    """No lost sub-task: every sub-task the run planned ends with a result or a failure value before the run
+    ends. After a crash the run is what the resumed supervisor planned: a re-plan the dead process made
+    and never journaled died with it."""
+    last = max((r.seq for r in history.of("resume")), default=-1)
+    ended = {r.subject for r in history.of("result") if r.seq > last}
+    planned = {r.subject for r in history.of("planned") if r.seq > last}
     if not history.of("outcome"):
         return ["the run never ended"]
     return [f"{tid} was planned and never ended" for tid in sorted(planned - ended)]

@@ -51,6 +51,9 @@ PAY_POLICY = ToolPolicy(
 )
 """The payment's contract: one retry at once, carrying the idempotency key to the desk."""
 _LEDGER = ServerHandle.local(":memory:", name="agentlab-sim")
+POLICY = FanOutPolicy(max_rounds=3, subtask_timeout=30.0)
+"""Three rounds; a sub-task still running 30 s after it started is abandoned and re-planned (a clock jump
+can make that happen)."""
 
 
 class SimCrash(BaseException):
@@ -69,7 +72,8 @@ class SimTiming(SleepRunner):
 
 @dataclass
 class SimDispatcher(InlineDispatcher):
-    """`InlineDispatcher`, plus workers that die holding a result: the copy is sent again."""
+    """`InlineDispatcher`, plus workers that die holding a result (the copy is sent again), results
+    delivered twice, and a clock that jumps."""
 
     world: World = field(default_factory=lambda: World(0))
     resend: bool = True
@@ -83,8 +87,12 @@ class SimDispatcher(InlineDispatcher):
             if self.world.fires("worker_crash", work.key.journal, len(self.submitted)):
                 if self.resend:
                     self.submit(work)  # at-least-once: the dispatcher re-sends what its lost worker held
-            else:
-                done.append((key, result))
+                continue
+            done.append((key, result))
+            if self.world.fires("duplicate", work.key.journal, len(self.submitted)):
+                done.append((key, result))  # delivered twice: the round must take it once
+        if self.world.fires("clock_jump", len(self.submitted), len(done)):
+            self.clock.advance(45.0)
         return done
 
 
@@ -203,6 +211,7 @@ class Parts:
     dispatcher: Callable[..., SimDispatcher] = SimDispatcher
     budgeted: Callable[[Model, SharedBudget, Callable[[float], None]], Model] = BudgetedModel
     runner: Callable[[Runner, World], Runner] = Recorded
+    policy: FanOutPolicy = POLICY
 
 
 def simulate(
@@ -251,7 +260,7 @@ def _supervise(
         dispatcher = parts.dispatcher(SimTiming(world=world), clock=clock, world=world)
         supervisor = Supervisor(
             None, model, runner=runner, dispatch=dispatcher, journal=journal, clock=clock,
-            policy=FanOutPolicy(max_rounds=3), observers=[_observe(world)],
+            policy=parts.policy, observers=[_observe(world)],
         )  # fmt: skip
         try:
             result = supervisor.run("Pay the orders of the day.", run_id=run_id)

@@ -5,12 +5,13 @@ generation), so thousands of runs take seconds:
 
     plan    N sub-tasks "Pay order ORD-i of <amount>", some goals written over two lines
     reduce  finish with what was paid; or re-plan the failed work in *other words* (`reword`: the goal as
-            the findings show it, whitespace collapsed, sometimes a double space), or under a new id
-            that does not say what it replaces (`invent_ids`)
+            the findings show it, whitespace collapsed, sometimes a double space), under a new id that
+            does not say what it replaces (`invent_ids`), split in two (`split`) or two merged (`merge`)
     pay     call `pay(order, amount)`; after a success, answer; after an error, try again; after three
             errors, give up — by the `give_up` tool the loop offers (`agentlab.wire.GIVE_UP_TOOL`), or in
             words when no such tool is offered
-    faults  a step may fail (`model_error`); a final answer may be long (`long_reply`)
+    faults  a step may fail (`model_error`); a call may not be JSON (`malformed`); a final answer may
+            be long (`long_reply`)
 
 Every choice is a keyed draw (`World.draw`), so a re-executed conversation goes the same way.
 """
@@ -32,7 +33,7 @@ __all__ = ["GIVE_UP_WORDS", "SimModel"]
 
 GIVE_UP_WORDS = "I could not finish: the payment desk keeps failing."
 _ORDER = re.compile(r"ORD-\d+")
-_AMOUNT = re.compile(r"of (\d+\.\d\d)")
+_ORDERS = re.compile(r"(ORD-\d+)\s+of\s+(\d+\.\d\d)")
 
 
 def _call(name: str, arguments: dict[str, Any], turn: int) -> ModelReply:
@@ -75,32 +76,52 @@ class SimModel:
         if not failed or round_no >= max_rounds:
             paid = sorted(set(_ORDER.findall(" ".join(f["text"] for f in findings if f["state"] == "done"))))
             return _call("finish", {"answer": f"Paid: {', '.join(paid) or 'nothing'}."}, 0)
-        return _call("replan", {"subtasks": [self._again(f, round_no) for f in failed]}, 0)
+        again = [t for f in failed for t in self._again(f, round_no)]
+        if len(failed) >= 2 and self.world.fires("merge", round_no):  # two sub-tasks become one
+            first, second = again[0], again[1]
+            merged = f"{first['goal'].rstrip('.')} and {second['goal'][0].lower()}{second['goal'][1:]}"
+            again = [{**first, "goal": merged}, *again[2:]]
+        return _call("replan", {"subtasks": again}, 0)
 
-    def _again(self, finding: dict[str, str], round_no: int) -> dict[str, Any]:
-        """A failed sub-task planned again: the goal as the findings show it, maybe reworded or re-id'd."""
+    def _again(self, finding: dict[str, str], round_no: int) -> list[dict[str, Any]]:
+        """A failed sub-task planned again: the goal as the findings show it, maybe reworded or re-id'd,
+        maybe split in two (both paying its order)."""
         tid, goal = finding["id"], finding["text"].split(" [error:", 1)[0]
         if self.world.fires("reword", tid, round_no):
             goal = goal.replace(" of ", "  of ", 1)
         if self.world.fires("invent_ids", tid, round_no):
-            return {"id": f"{tid}-new{round_no}", "goal": goal}
-        return {"id": f"{tid}-r{round_no}", "goal": goal, "replaces": tid}
+            task: dict[str, Any] = {"id": f"{tid}-new{round_no}", "goal": goal}
+        else:
+            task = {"id": f"{tid}-r{round_no}", "goal": goal, "replaces": tid}
+        if self.world.fires("split", tid, round_no):
+            return [task, {**task, "id": f"{task['id']}b", "goal": f"Settle: {goal}"}]
+        return [task]
 
     def _pay(self, goal: str, messages: list[Message], tools: list[dict[str, Any]], tool_choice: str) -> ModelReply:
+        """Pay every order the goal names, one call a turn; answer when all are paid, give up after three
+        failed calls in a row."""
         turn = sum(1 for m in messages if m.get("role") == "assistant")
-        order, amount = _ORDER.search(goal), _AMOUNT.search(goal)
         if self.world.fires("model_error", goal, turn):
             raise ModelUnavailable("HTTP 503 after 3 attempts from the simulated endpoint")
         outputs = [str(m.get("content") or "") for m in messages if m.get("role") == "tool"]
-        if outputs and '"charged"' in outputs[-1]:
-            return self._answer(f"Paid {outputs[-1]}", goal)
-        if tool_choice == "none" or len(outputs) >= 3 or order is None or amount is None:
-            self.world.gave_up = True
-            self.world.record("gave_up", self.world.current, goal=" ".join(goal.split()))
-            if any(t["function"]["name"] == GIVE_UP for t in tools):  # the protocol the loop shares
-                return _call(GIVE_UP, {"reason": GIVE_UP_WORDS}, turn)
-            return ModelReply(GIVE_UP_WORDS)  # no way to say it but in words
-        return _call("pay", {"order": order.group(0), "amount": float(amount.group(1))}, turn)
+        orders = _ORDERS.findall(goal)
+        unpaid = [(o, a) for o, a in orders if f'"charged": "{o}"' not in " ".join(outputs)]
+        if orders and not unpaid:
+            return self._answer("Paid " + ", ".join(o for o, _ in orders), goal)
+        failing = len(outputs) - max((i + 1 for i, out in enumerate(outputs) if '"charged"' in out), default=0)
+        if tool_choice == "none" or failing >= 3 or not orders:
+            return self._give_up(goal, tools, turn)
+        if self.world.fires("malformed", goal, turn):
+            return ModelReply(None, (ToolCall(f"call_{turn}", "pay", '{"order": "ORD-'),), "tool_calls")
+        order, amount = unpaid[0]
+        return _call("pay", {"order": order, "amount": float(amount)}, turn)
+
+    def _give_up(self, goal: str, tools: list[dict[str, Any]], turn: int) -> ModelReply:
+        self.world.gave_up = True
+        self.world.record("gave_up", self.world.current, goal=" ".join(goal.split()))
+        if any(t["function"]["name"] == GIVE_UP for t in tools):  # the protocol the loop shares
+            return _call(GIVE_UP, {"reason": GIVE_UP_WORDS}, turn)
+        return ModelReply(GIVE_UP_WORDS)  # no way to say it but in words
 
     def with_options(self, **changes: Any) -> SimModel:
         """This model with a request option changed: a budget caps `max_tokens` per step."""

@@ -10,12 +10,19 @@ failing run is shrunk to the fewest faults that still break it (`agentlab.sim.ex
 
     lost_reply        the desk charges the order, then its reply is lost (the caller sees a timeout)
     tool_5xx          the desk fails with a 5xx before charging
+    throttled         the desk answers 429 with Retry-After before charging
+    hang              the desk charges (or not) and never answers: the caller gives up at its timeout
+    malformed         the model sends a tool call whose arguments are not JSON
     model_error       one model step fails past its retries
     worker_crash      a copy of a sub-task ran, but its worker died before the result came back: re-sent
     supervisor_crash  the supervisor's process dies at one of its journal writes; a new one resumes the run
     long_reply        the model writes a long final answer (up to its max_tokens)
     reword            the reducer re-plans failed work in other words (a line break, a double space)
     invent_ids        the reducer re-plans failed work under new ids, without saying what it replaces
+    split             the reducer re-plans one failed sub-task as two (both paying its order)
+    merge             the reducer re-plans two failed sub-tasks as one (paying both orders)
+    duplicate         a worker's result is delivered twice
+    clock_jump        the clock jumps 45 s forward (timeouts, breaker windows and rate limits see it)
 """
 
 from __future__ import annotations
@@ -26,27 +33,38 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentlab.errors import ServiceError, UsageError
+from agentlab.errors import ServiceError, Throttled, ToolTimeout, UsageError
 from agentlab.sim.history import History
 
 __all__ = ["FAULTS", "NEMESES", "Desk", "World"]
 
+HANG_S = 10.0
+"""How long a caller waits on a hung desk before its contract abandons the call."""
+
 FAULTS: Mapping[str, float] = {
     "lost_reply": 0.25,
     "tool_5xx": 0.15,
+    "throttled": 0.05,
+    "hang": 0.03,
+    "malformed": 0.03,
     "model_error": 0.05,
     "worker_crash": 0.08,
     "supervisor_crash": 1.0,
     "long_reply": 0.3,
     "reword": 0.7,
     "invent_ids": 0.3,
+    "split": 0.15,
+    "merge": 0.3,
+    "duplicate": 0.05,
+    "clock_jump": 0.02,
 }
 """Each fault's rate when the nemesis names it (supervisor_crash: one crash per run, at a drawn write)."""
 
 NEMESES: Mapping[str, tuple[str, ...]] = {
     "none": (),
-    "payments": ("lost_reply", "tool_5xx", "model_error", "reword", "invent_ids"),
-    "crashes": ("worker_crash", "supervisor_crash"),
+    "payments": ("lost_reply", "tool_5xx", "throttled", "hang", "malformed", "model_error"),
+    "replans": ("reword", "invent_ids", "split", "merge"),
+    "crashes": ("worker_crash", "supervisor_crash", "duplicate", "clock_jump"),
     "budget": ("long_reply",),
     "all": tuple(FAULTS),
 }
@@ -120,10 +138,15 @@ class Desk:
         n = self.seen[key] = self.seen.get(key, 0) + 1
         if self.world.fires("tool_5xx", key, n):
             raise ServiceError("HTTP 503 from the payment desk", status=503, retryable=True)
+        if self.world.fires("throttled", key, n):
+            raise Throttled("HTTP 429 from the payment desk", retry_after=1.0)
         first = key not in self.charges
         if first:
             self.charges[key] = order
         self.world.record("charge", order, key=key, first=first, amount=amount)
         if self.world.fires("lost_reply", key, n):
             raise ServiceError("the payment desk's reply was lost (connection reset)", retryable=True)
+        if self.world.fires("hang", key, n):
+            self.world.now.advance(HANG_S)  # the caller waited out its timeout on the run's clock
+            raise ToolTimeout(f"pay did not answer within {HANG_S:g} s; the call was abandoned")
         return {"charged": order, "amount": amount}
