@@ -193,3 +193,15 @@ def test_a_fixed_tier_of_2000_seeds_keeps_every_promise() -> None:
     report = explore(range(2000), ALL)
     assert report.violations == [], [(v.seed, v.checker, v.messages[0]) for v in report.violations[:5]]
     assert report.runs == 2000 and set(report.passed.values()) == {2000}
+
+
+def test_a_history_draws_as_a_timeline_with_its_faults_marked() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    history = simulate(3, ALL)
+    figure = history.plot()
+    lanes = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+    assert "fault" in lanes and "charge" in lanes and history.digest() in figure.axes[0].get_title()
+    marked = [t.get_text() for t in figure.axes[0].texts]
+    assert len(marked) == len(history.of("fault")) + len(history.of("crash")) > 0

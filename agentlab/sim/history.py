@@ -89,3 +89,19 @@ class History:
             data = ", ".join(f"{k}={v}" for k, v in r.data.items())
             lines.append(f"{mark}{r.t:8.3f}  {r.kind:<8} {r.subject:<14} {data}"[:width])
         return "\n".join(lines)
+
+    def plot(self) -> Any:
+        """The history as a figure for a notebook: one lane per kind of record, faults in red."""
+        import matplotlib.pyplot as plt  # noqa: PLC0415  (only a notebook draws)
+
+        kinds = list(dict.fromkeys(r.kind for r in self.records))
+        figure, axes = plt.subplots(figsize=(10, 0.35 * len(kinds) + 1))
+        for r in self.records:
+            fault = r.kind in ("fault", "crash")
+            axes.plot(r.t, kinds.index(r.kind), "x" if fault else "o", color="#d62728" if fault else "#1f77b4")
+            if fault:
+                axes.annotate(str(r.data.get("fault", r.kind)), (r.t, kinds.index(r.kind)), fontsize=7, rotation=30)
+        axes.set_yticks(range(len(kinds)), kinds)
+        axes.set_xlabel("virtual time (s)")
+        axes.set_title(f"seed {self.meta.get('seed')} · history {self.digest()}")
+        return figure
