@@ -49,7 +49,7 @@ def test_replay_on_the_command_line_prints_the_same_hash_twice(tmp_path: Path) -
         [sys.executable, "-m", "agentlab", "sim", "show", str(tmp_path / "5.json")],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
-    assert shown.returncode == 0 and replay().split()[1] in shown.stdout
+    assert shown.returncode == 0 and replay().split()[1] in shown.stdout and "the identical history" in shown.stdout
     (tmp_path / "junk.json").write_text("{not json")
     bad = subprocess.run(
         [sys.executable, "-m", "agentlab", "sim", "show", str(tmp_path / "junk.json")],

@@ -135,8 +135,15 @@ def _show(args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{args.file} is not a saved simulator history ({type(exc).__name__}: {exc})") from exc
     print(history.timeline())
-    print(f"\nhistory {history.digest()} · {history.meta}")
-    return 0
+    meta = history.meta
+    print(f"\nhistory {history.digest()} · seed {meta.get('seed')} · faults {', '.join(meta.get('faults', []))}")
+    if meta.get("board"):
+        return 0
+    schedule = frozenset((str(f), str(w)) for f, w in meta["schedule"]) if "schedule" in meta else None
+    again = simulate(int(meta["seed"]), frozenset(meta["faults"]), size=int(meta["size"]), schedule=schedule)
+    same = again.digest() == history.digest()
+    print(f"replayed from its seed: {'the identical history' if same else 'a different history ' + again.digest()}")
+    return 0 if same else 1
 
 
 def main(argv: Sequence[str]) -> int:

@@ -209,7 +209,8 @@ def simulate_board(
     if unknown:
         raise UsageError(f"no board fault called {sorted(unknown)}; known: {', '.join(BOARD_FAULTS)}")
     parts = parts or BoardParts()
-    world = World(seed, frozenset(faults), history=History({"seed": seed, "faults": sorted(faults), "size": clients}))
+    about = {"seed": seed, "faults": sorted(faults), "size": clients, "board": True}
+    world = World(seed, frozenset(faults), history=History(about))
     with tempfile.TemporaryDirectory(prefix="agentlab-sim-board-", dir=RAM) as where:
         run = _Run(world, str(Path(where) / "board.sqlite"), parts)
         try:

@@ -240,6 +240,8 @@ def simulate(
         shared.reset()
         journal.close()
     world.history.meta["fired"] = [list(f) for f in world.fired]
+    if schedule is not None:
+        world.history.meta["schedule"] = sorted(list(f) for f in schedule)
     return world.history
 
 
