@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from agentlab.errors import AgentlabError, BudgetExhausted
 from agentlab.memory.budget import (
@@ -125,15 +125,25 @@ class BudgetedModel:
             raise BudgetExhausted(_overspent(budget, prompt, completion, charge, spend), limit="overspent")
 
 
+def _cappable(model: Model) -> CappedModel | None:
+    """`model` as a `CappedModel` if it is one (checked by its two attributes: an `isinstance` against a
+    runtime protocol walks the protocol's members on every call, once per model step)."""
+    if callable(getattr(model, "with_options", None)) and hasattr(model, "max_tokens"):
+        return cast(CappedModel, model)
+    return None
+
+
 def _ceiling(model: Model) -> int | None:
     """The model's own cap on a reply, if it has one the request can carry."""
-    return model.max_tokens if isinstance(model, CappedModel) else None
+    capped = _cappable(model)
+    return capped.max_tokens if capped is not None else None
 
 
 def _capped(model: Model, completion: int) -> Model:
     """`model` with its request capped at `completion` tokens. A model with no such setting (a test double)
     cannot be told: a reply past the cap is caught when it is settled."""
-    return model.with_options(max_tokens=completion) if isinstance(model, CappedModel) else model
+    capped = _cappable(model)
+    return capped.with_options(max_tokens=completion) if capped is not None else model
 
 
 def _why(budget: Budget, reason: str, spend: Spend) -> str:

@@ -15,13 +15,20 @@ import json
 import sqlite3
 import threading
 import uuid
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 from agentlab.memory.budget import WINDOW_S, Admission, Budget, Spend, admit, reservation, settlement
 from agentlab.memory.tables import Tables
 
 __all__ = ["LedgerStore"]
+
+_SPEND_FIELDS = tuple(f.name for f in fields(Spend))
+
+
+def _row(spend: Spend) -> dict[str, Any]:
+    """A `Spend` as the plain dict the server sends back (its fields are numbers and a tuple of them)."""
+    return {name: getattr(spend, name) for name in _SPEND_FIELDS}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS budget_ledger (
@@ -100,12 +107,12 @@ class LedgerStore:
                         "INSERT INTO budget_overspends (id, name, tokens, cost) VALUES (?, ?, ?, ?)",
                         (rid, budget.name, charge.over_tokens, charge.over_cost),
                     )
-            return asdict(self._spend(budget.name))
+            return _row(self._spend(budget.name))
 
     def spend(self, name: str) -> dict[str, Any]:
         """The budget's ledger row as a dict (what `Spend` holds)."""
         with self._transaction():
-            return asdict(self._spend(name))
+            return _row(self._spend(name))
 
     def reset(self, name: str) -> None:
         """Forget a budget's spend and reservations (a new run under an old name)."""
