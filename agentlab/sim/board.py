@@ -122,19 +122,6 @@ def _client(world: World, name: str, ops: int, parts: BoardParts) -> Generator[C
             yield Lease("release")
 
 
-def _fires(world: World, fault: str, *where: object) -> bool:
-    """`World.fires` with the board's faults and rates."""
-    place = "/".join(map(str, where))
-    if world.schedule is not None:
-        hit = (fault, place) in world.schedule
-    else:
-        hit = fault in world.faults and world.draw(fault, *where) < BOARD_FAULTS[fault]
-    if hit:
-        world.fired.append((fault, place))
-        world.record("fault", place, fault=fault)
-    return hit
-
-
 class _Run:
     """The scheduler: one message delivered per tick, to a client the seed picks among those not paused."""
 
@@ -186,7 +173,7 @@ class _Run:
 
     def deliver(self, client: _Client, call: Call) -> Any:
         """The server's answer to `call`, with the nemesis around it."""
-        if _fires(self.world, "server_crash", self.tick):
+        if self.world.fires("server_crash", self.tick):
             if self.world.draw("applied", self.tick) < 0.5:
                 self.ask(call)  # it committed, then the process died before answering
             self.server.db.close()
@@ -194,9 +181,9 @@ class _Run:
             if self.world.draw("gave-up", self.tick) < 0.5:
                 return MemoryUnavailable("the memory server died during the call")
         answer = self.ask(call)  # (again, after a crash: the handle re-sends the same message)
-        if call.method == "write" and _fires(self.world, "duplicate", call.kwargs.get("write_id"), self.tick):
+        if call.method == "write" and self.world.fires("duplicate", call.kwargs.get("write_id"), self.tick):
             self.late.append((self.tick + 1 + int(8 * self.world.draw("late", self.tick)), call))
-        if call.method == "issue_token" and _fires(self.world, "pause", client.name, self.tick):
+        if call.method == "issue_token" and self.world.fires("pause", client.name, self.tick):
             client.paused_until = self.tick + PAUSE
         return answer
 
@@ -210,7 +197,7 @@ def simulate_board(
         raise UsageError(f"no board fault called {sorted(unknown)}; known: {', '.join(BOARD_FAULTS)}")
     parts = parts or BoardParts()
     about = {"seed": seed, "faults": sorted(faults), "size": clients, "board": True}
-    world = World(seed, frozenset(faults), history=History(about))
+    world = World(seed, frozenset(faults), history=History(about), rates=BOARD_FAULTS)
     with tempfile.TemporaryDirectory(prefix="agentlab-sim-board-", dir=RAM) as where:
         run = _Run(world, str(Path(where) / "board.sqlite"), parts)
         try:

@@ -93,6 +93,8 @@ class World:
     faults: frozenset[str] = frozenset()
     schedule: frozenset[tuple[str, str]] | None = None
     history: History = field(default_factory=History)
+    rates: Mapping[str, float] = field(default_factory=lambda: FAULTS)
+    """Each fault's rate in rate mode (the fleet's `FAULTS`; the blackboard has its own)."""
     fired: list[tuple[str, str]] = field(default_factory=list)
     now: Any = None
     """The run's clock (a FakeClock), so records carry virtual time."""
@@ -114,7 +116,7 @@ class World:
         if self.schedule is not None:
             hit = (fault, place) in self.schedule
         else:
-            hit = fault in self.faults and self.draw(fault, *where) < FAULTS[fault]
+            hit = fault in self.faults and self.draw(fault, *where) < self.rates[fault]
         if hit:
             self.fired.append((fault, place))
             self.record("fault", place, fault=fault)
