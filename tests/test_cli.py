@@ -181,6 +181,9 @@ def test_ctrl_c_ends_a_run_cancelled_and_journals_it(tmp_path: Path, process_clu
         stderr=subprocess.PIPE,
         text=True,
         env=clean,
+        # a pytest-xdist worker ignores SIGINT, and an ignored signal stays ignored across exec: give the
+        # command the default disposition a terminal would, so Ctrl-C reaches it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )
     while (run := _journaled(journal, "c")) is None or run.status != "running":  # the run is underway
         assert proc.poll() is None, proc.communicate()

@@ -30,6 +30,7 @@ def _row(spend: Spend) -> dict[str, Any]:
     """A `Spend` as the plain dict the server sends back (its fields are numbers and a tuple of them)."""
     return {name: getattr(spend, name) for name in _SPEND_FIELDS}
 
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS budget_ledger (
     name TEXT PRIMARY KEY, tokens INTEGER NOT NULL DEFAULT 0, cost REAL NOT NULL DEFAULT 0,
