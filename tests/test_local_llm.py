@@ -42,8 +42,12 @@ def test_smollm2_makes_a_schema_valid_call_in_json_mode_and_replays(
     code = main([*common, *limits, "--cassette", tape])
     live = capfd.readouterr().out
     assert "Traceback" not in live
-    assert re.search(r"model\s+tool_calls\s+search_kb\(\{", live), live  # a call, in the tool's own format
-    assert re.search(r"tool:search_kb\s+ok ", live), live  # the tool accepted its arguments: schema-valid
+    call = re.search(r"model\s+tool_calls\s+(search_kb|give_up)\(\{", live)  # a call, in the tool's own format
+    assert call, live
+    if call.group(1) == "search_kb":  # the tool accepted its arguments: schema-valid
+        assert re.search(r"tool:search_kb\s+ok ", live), live
+    else:  # offered `give_up`, the 135M model often takes it at once: a schema-valid call all the same
+        assert re.search(r"stopped\s+: gave_up", live) and "The agent gave up: " in live, live
     answer = re.findall(r"^(?:no answer|answer)\s*:(.*)$", live, re.MULTILINE)
     assert answer and answer[-1].strip() and code in (0, 1)
     replay = main([*common, *limits, "--replay", tape])
