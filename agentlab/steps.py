@@ -74,9 +74,12 @@ class SubTask:
             object.__setattr__(self, "origin", self.id)
 
     def fresh(self) -> SubTask:
-        """The same work as a new sub-task (new id, next attempt), for re-planning after a timeout."""
+        """The same work as a new sub-task (new id, next attempt), for re-planning after a timeout.
+
+        The new id is this one's with `~<attempt>`: unique even when two sub-tasks stand for the same
+        planned one (a re-plan split in two), or a later round redoes it under another id."""
         attempt = self.attempt + 1
-        return replace(self, id=f"{self.origin}~{attempt}", attempt=attempt, replaces=self.id)
+        return replace(self, id=f"{self.id}~{attempt}", attempt=attempt, replaces=self.id)
 
 
 @dataclass(frozen=True)

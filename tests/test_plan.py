@@ -95,3 +95,20 @@ def test_a_replanned_sub_task_stands_for_the_one_it_replaces_whatever_its_id() -
     task = plan.task("fresh-look")
     assert (task.origin, task.replaces, task.round) == ("b", "b~1", 2)
     assert plan.task("new").origin == "new" and plan.task("new").replaces is None
+
+
+def test_fresh_re_plans_never_share_an_id() -> None:
+    """Two sub-tasks standing for one planned sub-task (a re-plan split in two) that both time out get two
+    fresh ids (the simulator found them colliding as `x~1`, and the round then waited on one copy twice);
+    a model that already named a sub-task like a fresh attempt does not collide either."""
+    spec = {
+        "subtasks": [
+            {"id": "x-r1", "goal": "pay X", "replaces": "x"},
+            {"id": "x-r1b", "goal": "pay X", "replaces": "x"},
+        ]
+    }
+    plan = Plan.from_spec(spec, earlier=["x"], round_no=2, origins={"x": "x"})
+    first, second = plan.replace_with_fresh("x-r1"), plan.replace_with_fresh("x-r1b")
+    assert first.origin == second.origin == "x" and first.id != second.id
+    named = Plan([SubTask("a", "A"), SubTask("a~1", "a model's own id")])
+    assert named.replace_with_fresh("a").id not in ("a", "a~1")

@@ -158,7 +158,8 @@ def test_the_supervisor_plans_fans_out_and_reduces_with_the_offline_model(client
     assert plan.task("combine").deps == ("a", "b", "c")
     frame = result.to_frame()
     assert list(frame[frame.who == "supervisor"].what) == ["plan", "reduce"]
-    assert result.sequential > result.wall > 0 and result.ideal <= result.wall
+    # structural, not a race against the clock: the critical path never exceeds the sum, nor the wall time
+    assert result.wall > 0 and result.ideal <= result.sequential and result.ideal <= result.wall
 
 
 def test_a_model_that_plans_badly_gets_a_single_sub_task_plan(client: Client) -> None:

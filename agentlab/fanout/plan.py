@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import networkx as nx
@@ -175,6 +176,8 @@ class Plan:
     def replace_with_fresh(self, task_id: str) -> SubTask:
         """Re-plan a timed-out sub-task as a fresh one: dependents now wait for the new id."""
         new = self._tasks[task_id].fresh()
+        while new.id in self._tasks:  # a model may already have named a sub-task like a fresh attempt
+            new = replace(new, id=f"{new.id}~")
         self._order, self._graph = None, None
         self._add(new)
         for dep in self._parents[task_id]:
