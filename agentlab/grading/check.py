@@ -58,7 +58,7 @@ def check(exercise: str, namespace: Mapping[str, Any] | None = None, *, limit: f
     hidden = _cell_hidden_checks(namespace)
     with tempfile.TemporaryDirectory(prefix="agentlab-check-") as private, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbgrader counts anything on stderr as a failed cell
-        files = [found.check_file]
+        files = list(found.check_files)
         if hidden:
             files.append(Path(private) / f"test_{found.id}_hidden.py")
             files[-1].write_text(hidden, encoding="utf-8")

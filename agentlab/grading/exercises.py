@@ -58,6 +58,13 @@ class Exercise:
     def check_file(self) -> Path:
         return checks_dir() / f"test_{self.id}.py"
 
+    @property
+    def check_files(self) -> list[Path]:
+        """Every check module of the exercise: `test_<id>.py` and any `test_<id>_<more>.py` beside it
+        (a lab's simulator-graded parts have their own, `test_lab02_sim.py`), those that exist."""
+        extra = sorted(checks_dir().glob(f"test_{self.id}_*.py"))
+        return [path for path in (self.check_file, *extra) if path.is_file()]
+
 
 EXERCISES: dict[str, Exercise] = {
     "ex1": Exercise(

@@ -130,7 +130,7 @@ def _hiding(submissions: Iterable[_Submission], sources: Path) -> list[str]:
 def _spec(exercise: Exercise, batch: list[_Submission], instructor: _Instructor | None, limit: float) -> dict[str, Any]:
     return {
         "exercise": exercise.id,
-        "files": [str(exercise.check_file)],
+        "files": [str(path) for path in exercise.check_files],
         "hidden": instructor.hidden if instructor else "",
         "limit": limit,
         "notebooks": [

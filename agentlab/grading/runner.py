@@ -69,6 +69,15 @@ def _graded(item: pytest.Item) -> tuple[str, bool]:
     return str(kwargs.get("part", "?")), bool(kwargs.get("hidden", False))
 
 
+def _limit(item: pytest.Item, limit: float | None) -> float | None:
+    """The check's time limit: the run's, or the check's own (`graded(..., limit=)`) when that is longer."""
+    mark = item.get_closest_marker("graded")
+    own = mark.kwargs.get("limit") if mark else None
+    if own is None or limit is None:
+        return limit
+    return max(float(own), limit)
+
+
 class _Plugin:
     """The answers fixture, the per-check gate and limit, and the outcome recorder."""
 
@@ -98,7 +107,7 @@ class _Plugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
-        with time_limit(self.limit, f"the check {item.name}"):
+        with time_limit(_limit(item, self.limit), f"the check {item.name}"):
             return (yield)
 
     @pytest.hookimpl(wrapper=True)
@@ -143,6 +152,8 @@ def run_checks(
 
     `broken` maps a part to the reason its answer could not be loaded; its checks fail with that reason.
     """
+    if not files:
+        return [], ["no check modules were found for this exercise"]
     plugin = _Plugin(answers, broken or {}, limit, listen or (lambda _: None))
     args = [
         *map(str, files),

@@ -1,0 +1,162 @@
+"""Components the simulator attacks (labs 02, 04, 05): pass^k grading through the checks the grader runs.
+
+For each component, one correct and two wrong submissions, each a learner's answer cell run into a
+namespace and graded by the component's check module exactly as `check()` does (`run_checks` on the
+learner's answers, copied as data). The correct one passes all 200 seeds; each wrong one fails with a
+seed, and replaying that seed (and its shrunk schedule) breaks the same promise again.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from agentlab.grading.exercises import checks_dir
+from agentlab.grading.runner import Outcome, run_checks
+from agentlab.grading.testkit import Answers
+from agentlab.sim.board import BOARD_FAULTS, simulate_board
+from agentlab.sim.components import COMPONENTS, attack_task, replay_seed
+from agentlab.sim.passk import replay
+
+PAYMENT_OK = """
+import json
+
+def payment_key(call):
+    return json.dumps([call["run"], call["tool"], call["arguments"]], sort_keys=True)
+"""
+PAYMENT_BY_GOAL = """
+def payment_key(call):
+    return f'{call["run"]}|{call["goal"]}|{call["arguments"]["order"]}'
+"""
+PAYMENT_TOO_COARSE = """
+def payment_key(call):
+    return f'{call["run"]}/{call["tool"]}'
+"""
+RESUME_OK = """
+def replay_on_resume(step):
+    return step["state"] in ("done", "failed", "blocked")
+"""
+RESUME_ONLY_SUCCESS = """
+def replay_on_resume(step):
+    return step["state"] == "done"
+"""
+RESUME_ONLY_MODEL = """
+def replay_on_resume(step):
+    return step["kind"] == "model"
+"""
+INCREMENT_OK = """
+def increment_step(key, replies):
+    if not replies or (replies[-1]["op"] == "write" and not replies[-1]["ok"]):
+        return {"op": "read"}
+    last = replies[-1]
+    if last["op"] == "read":
+        return {"op": "write", "value": (last["value"] or 0) + 1, "expected": last["version"]}
+    return {"op": "done"}
+"""
+INCREMENT_BLIND = """
+def increment_step(key, replies):
+    if not replies:
+        return {"op": "read"}
+    if replies[-1]["op"] == "read":
+        return {"op": "write", "value": (replies[-1]["value"] or 0) + 1, "expected": None}
+    return {"op": "done"}
+"""
+INCREMENT_STALE_RETRY = """
+def increment_step(key, replies):
+    if not replies:
+        return {"op": "read"}
+    first = replies[0]
+    if replies[-1]["op"] == "write" and replies[-1]["ok"]:
+        return {"op": "done"}
+    return {"op": "write", "value": (first["value"] or 0) + 1, "expected": first["version"]}
+"""
+
+CASES = [
+    ("lab02.payment", "correct", PAYMENT_OK, None),
+    ("lab02.payment", "keyed-by-goal", PAYMENT_BY_GOAL, "exactly_once"),
+    ("lab02.payment", "too-coarse", PAYMENT_TOO_COARSE, "paid_means_charged"),
+    ("lab04.resume", "correct", RESUME_OK, None),
+    ("lab04.resume", "only-successes", RESUME_ONLY_SUCCESS, "resume_redoes_nothing"),
+    ("lab04.resume", "only-model-steps", RESUME_ONLY_MODEL, "resume_redoes_nothing"),
+    ("lab05.increment", "correct", INCREMENT_OK, None),
+    ("lab05.increment", "blind-write", INCREMENT_BLIND, "linearizable"),
+    ("lab05.increment", "stale-retry", INCREMENT_STALE_RETRY, "increments_land"),
+]
+
+
+def learner(source: str) -> dict[str, Any]:
+    """The namespace an answer cell leaves behind."""
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<the answer cell>", "exec"), namespace)  # a learner's cell, as the notebook runs it
+    return namespace
+
+
+def checked(task: str, namespace: dict[str, Any]) -> list[Outcome]:
+    """The task's simulator check, run on the namespace's answers as `check()` runs it."""
+    lab, _ = task.split(".")
+    answer = COMPONENTS[task].answer
+    answers = Answers(namespace, {answer: "its answer cell has not been run"})
+    outcomes, errors = run_checks([checks_dir() / f"test_{lab}_sim.py"], answers)
+    assert errors == [] and len(outcomes) == 1, errors
+    return outcomes
+
+
+@pytest.mark.parametrize(("task", "name", "source", "broken"), CASES, ids=[f"{t}-{n}" for t, n, _, _ in CASES])
+def test_a_submission_is_graded_pass_k_and_a_failing_seed_replays(
+    task: str, name: str, source: str, broken: str | None
+) -> None:
+    namespace = learner(source)
+    (outcome,) = checked(task, namespace)
+    if broken is None:
+        assert outcome.passed, outcome.message
+        return
+    assert not outcome.passed and f": {broken}: " in outcome.message, outcome.message
+    seed = int(re.search(r"fails at seed (\d+)", outcome.message).group(1))  # type: ignore[union-attr]
+    assert f'replay_seed("{task}", ' in outcome.message and "Shrunk to" in outcome.message
+    component, decide = COMPONENTS[task], namespace[COMPONENTS[task].answer]
+    again = replay_seed(task, decide, seed)
+    assert component.checkers[broken](again), again.timeline()  # the seed, replayed, fails the same way
+    assert again.digest() == replay_seed(task, decide, seed).digest()
+    verdict = attack_task(task, decide)
+    assert verdict.failure is not None and verdict.failure.seed == seed
+    shrunk = replay(component, decide, seed, verdict.failure.schedule, verdict.failure.size)
+    assert component.checkers[broken](shrunk)  # so does its shrunk schedule, with no more faults than struck
+    assert verdict.failure.schedule <= verdict.failure.fired and verdict.timeline()
+
+
+def test_an_attack_is_deterministic() -> None:
+    decide = learner(PAYMENT_BY_GOAL)["payment_key"]
+    first, second = attack_task("lab02.payment", decide), attack_task("lab02.payment", decide)
+    assert first.failure is not None and second.failure is not None
+    assert (first.failure.seed, first.failure.schedule) == (second.failure.seed, second.failure.schedule)
+    assert first.failure.history.digest() == second.failure.history.digest()
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        ("def replay_on_resume(step):\n    raise NotImplementedError", "not implemented: `replay_on_resume`"),
+        ("def replay_on_resume(step):\n    return step['missing']", "KeyError"),
+        ("def replay_on_resume(step):\n    return 'yes'", "replay_on_resume returned 'yes'"),
+    ],
+)
+def test_an_answer_that_raises_or_answers_nonsense_fails_with_what_it_did(source: str, said: str) -> None:
+    (outcome,) = checked("lab04.resume", learner(source))
+    assert not outcome.passed and said in outcome.message and "on seed 0" in outcome.message, outcome.message
+
+
+def test_a_missing_answer_fails_with_the_hint() -> None:
+    (outcome,) = checked("lab05.increment", {})
+    assert not outcome.passed and "`increment_step` is not defined" in outcome.message
+
+
+def test_a_board_run_replays_in_schedule_mode() -> None:
+    faults = frozenset(BOARD_FAULTS)
+    ran = simulate_board(4, faults)
+    fired = frozenset((f, w) for f, w in ran.meta["fired"])
+    assert fired, "seed 4 should meet some faults"
+    scheduled = simulate_board(4, faults, schedule=fired)
+    assert [r.as_json() for r in scheduled] == [r.as_json() for r in ran]
+    assert simulate_board(4, faults, schedule=frozenset()).meta["fired"] == []
