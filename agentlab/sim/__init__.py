@@ -1,4 +1,4 @@
-"""Breaking it on purpose: a deterministic simulator of the fleet, a nemesis, checkers, replay (README: Simulation).
+"""Breaking it on purpose: a deterministic simulator of the fleet, a nemesis, checkers, replay (lab 07).
 
 One seed decides every choice a run depends on — how long each sub-task takes and so the order results
 arrive in, what the planner plans and how the reducer rewords a re-plan, and which faults strike where.

@@ -1,4 +1,4 @@
-"""Breaking shared memory on purpose: K agents on one blackboard, interleaved by a seed (lab 05; README: Simulation).
+"""Breaking shared memory on purpose: K agents on one blackboard, interleaved by a seed (labs 05 and 07).
 
 `simulate_board(seed, faults)` runs K clients against a real memory server (`MemoryServer`: the board's
 `BoardStore` on a SQLite file) in this process. Each client runs operations that yield one message at a

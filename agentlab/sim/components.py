@@ -57,6 +57,8 @@ __all__ = [
     "RESUME",
     "attack_task",
     "increments_land",
+    "keyed_parts",
+    "learner_increment",
     "paid_means_charged",
     "replay_seed",
 ]
@@ -126,13 +128,17 @@ class KeyedDesk(Desk):
         return super().pay(order, amount, mine)
 
 
-def _payment(decide: Decision, seed: int, schedule: Schedule | None, size: int) -> History:
+def keyed_parts(decide: Decision) -> Parts:
+    """agentlab's parts, with the payment desk seeing the keys `decide` makes (a learner's, or an old scheme's)."""
     now = _Now()
-    parts = Parts(
+    return Parts(
         desk=lambda world: KeyedDesk(world, decide, now),
         runner=lambda inner, world: Recorded(_Noting(inner, now), world),
     )
-    return simulate(seed, PAYMENT.faults, size=size, schedule=schedule, parts=parts)
+
+
+def _payment(decide: Decision, seed: int, schedule: Schedule | None, size: int) -> History:
+    return simulate(seed, PAYMENT.faults, size=size, schedule=schedule, parts=keyed_parts(decide))
 
 
 PAYMENT = Component(
