@@ -160,3 +160,9 @@ def test_a_board_run_replays_in_schedule_mode() -> None:
     scheduled = simulate_board(4, faults, schedule=fired)
     assert [r.as_json() for r in scheduled] == [r.as_json() for r in ran]
     assert simulate_board(4, faults, schedule=frozenset()).meta["fired"] == []
+
+
+def test_a_replay_lets_the_learners_error_through_for_its_traceback() -> None:
+    stub = learner("def replay_on_resume(step):\n    raise NotImplementedError")["replay_on_resume"]
+    with pytest.raises(NotImplementedError):
+        replay_seed("lab04.resume", stub, 0)

@@ -73,14 +73,17 @@ class Component:
 class _Memo:
     """The learner's function, each distinct question asked once per run, any error a `ComponentFailed`."""
 
-    def __init__(self, decide: Decision, name: str) -> None:
+    def __init__(self, decide: Decision, name: str, *, wrap: bool = True) -> None:
         self.decide, self.name, self.answers = decide, name, dict[str, Any]()
-        self.calls = 0
+        self.wrap = wrap
+        """Turn the learner's errors into `ComponentFailed` (an attack); False lets them through (a replay)."""
 
     def __call__(self, *args: Any) -> Any:
         question = json.dumps(args, sort_keys=True, default=str)
         if question not in self.answers:
-            self.calls += 1
+            if not self.wrap:
+                self.answers[question] = self.decide(*args)
+                return self.answers[question]
             try:
                 self.answers[question] = self.decide(*args)
             except AssertionError as exc:  # the grader's word for an answer that raised or is missing
@@ -207,8 +210,9 @@ def attack(component: Component, decide: Decision, *, k: int | None = None, firs
 def replay(
     component: Component, decide: Decision, seed: int, schedule: Schedule | None = None, size: int | None = None
 ) -> History:
-    """One seed run again (with exactly `schedule`'s faults, if given): the identical history every time."""
-    memo = _Memo(decide, component.answer)
+    """One seed run again (with exactly `schedule`'s faults, if given): the identical history every time.
+    An error in `decide` reaches the caller as it was raised, so a notebook shows its traceback."""
+    memo = _Memo(decide, component.answer, wrap=False)
     return component.run(memo, seed, schedule, component.size if size is None else size)
 
 
