@@ -31,7 +31,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAB = ROOT / "labs" / "03_supervisor_fanout.ipynb"
+LAB = ROOT / "labs" / "source" / "03_supervisor_fanout.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("AGENTLAB_ARTIFACTS") or ROOT / "artifacts")
 CHROMIUM_ARGS = [

@@ -33,7 +33,8 @@ from agentlab.grading.student import leaks, problems, render, student_version
 LABS = Path(__file__).resolve().parents[1] / "labs"
 STUDENT = LABS / "exercises"
 SOURCE = STUDENT / "source"
-NOTEBOOKS = {ex.id: ex.notebook + ".ipynb" for ex in EXERCISES.values()}
+NOTEBOOKS = {ex.id: ex.notebook + ".ipynb" for ex in EXERCISES.values() if ex.folder == "exercises"}
+"""The §40.6 exercises (the labs' tasks are graded by the same code; tests/test_lab_tasks.py)."""
 
 
 def _parts(grade: Grade) -> dict[str, Any]:
@@ -41,7 +42,7 @@ def _parts(grade: Grade) -> dict[str, Any]:
 
 
 def _source(exercise: str) -> Any:
-    return nbformat.read(SOURCE / NOTEBOOKS[exercise], as_version=4)
+    return nbformat.read(EXERCISES[exercise].source_path, as_version=4)
 
 
 def _answer_cell(notebook: Any, exercise: str, part: str) -> Any:
@@ -161,7 +162,7 @@ def test_every_check_grades_a_known_part_and_every_part_has_checks() -> None:
     for exercise in EXERCISES.values():
         checked = set()
         hidden = "".join(hidden_tests(c.source) for c in _source(exercise.id).cells)
-        for text in (exercise.check_file.read_text(encoding="utf-8"), hidden):
+        for text in (*(f.read_text(encoding="utf-8") for f in exercise.check_files), hidden):
             for line in text.splitlines():
                 if line.startswith("@graded("):
                     part = line.split('"')[1]
@@ -438,7 +439,7 @@ def test_without_notebooks_the_grade_command_says_where_it_looked(
 ) -> None:
     monkeypatch.setenv("AGENTLAB_LABS", str(tmp_path))
     assert grade_main([]) == 2
-    assert f"no notebooks in {tmp_path / 'exercises'}" in capsys.readouterr().err
+    assert f"no notebooks in {tmp_path}" in capsys.readouterr().err
 
 
 def test_instructor_grading_needs_the_source_notebooks(tmp_path: Path) -> None:

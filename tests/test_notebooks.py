@@ -1,8 +1,11 @@
 """Every notebook runs top to bottom in a fresh kernel, in fast mode, and follows the labs' conventions.
 
-Instructor notebooks must run without a single error. Student notebooks may fail only where an answer is
-still missing: in answer cells and in the given cells that read answers (both tagged `raises-exception`
-in the student version), and only with NotImplementedError or the NameError that follows from it.
+Both the numbered labs and the exercises come in two forms: the instructor's (labs/source/,
+labs/exercises/source/) and the generated student form (labs/, labs/exercises/). Instructor notebooks
+must run without a single error and pass every check cell. Student notebooks may fail only where an
+answer is still missing: in answer cells and in the given cells that read answers (both tagged
+`raises-exception` in the student version), and only with NotImplementedError or the NameError that
+follows from it; every check cell then says which answer is not implemented.
 """
 
 from __future__ import annotations
@@ -23,11 +26,11 @@ from agentlab.grading.exercises import exercise_of
 
 LABS = Path(__file__).resolve().parents[1] / "labs"
 NOTEBOOKS = sorted(p for p in LABS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-LESSONS = sorted(LABS.glob("[0-9][0-9]_*.ipynb"))
-"""The numbered labs (00_setup, 01_agent_loop, ...): each must run clean, top to bottom."""
+LESSONS = sorted(LABS.glob("source/[0-9][0-9]_*.ipynb"))
+"""The numbered labs' instructor forms (00_setup, 01_agent_loop, ...)."""
+SOURCES = [p for p in NOTEBOOKS if p.parent.name == "source"]
+STUDENTS = [p for p in NOTEBOOKS if p.parent.name != "source"]
 EXERCISE_NOTEBOOKS = [p for p in NOTEBOOKS if "exercises" in p.relative_to(LABS).parts]
-SOURCES = [p for p in EXERCISE_NOTEBOOKS if p.parent.name == "source"]
-STUDENTS = [p for p in EXERCISE_NOTEBOOKS if p.parent.name != "source"]
 CELL_TIMEOUT_S = 120
 """The longest any one cell may run; the whole notebook is bounded by the test's timeout mark."""
 ALLOWED_ERRORS = {"NotImplementedError", "NameError"}
@@ -83,45 +86,39 @@ def _text(cell: Any) -> str:
     return "".join(parts)
 
 
+def _checks(notebook: Any) -> list[Any]:
+    return [c for c in notebook.cells if any(t.startswith("check:") for t in tags_of(c))]
+
+
 @pytest.mark.slow
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("path", SOURCES, ids=_name)
-def test_an_instructor_notebook_runs_clean_and_scores_full_points(
+def test_an_instructor_notebook_runs_clean_and_passes_every_check(
     path: Path, this_python_kernel: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     notebook = _execute(path, this_python_kernel, monkeypatch)  # raises on the first error
-    checked = [c for c in notebook.cells if any(t.startswith("check:") for t in tags_of(c))]
+    assert any(c.outputs for c in notebook.cells if c.cell_type == "code"), "the notebook ran but showed nothing"
     exercise = exercise_of(path, notebook.metadata)
-    assert exercise is not None and len(checked) == 1
-    assert "points" in _text(checked[0]) and "FAIL" not in _text(checked[0]), _text(checked[0])
+    assert (exercise is not None) == bool(_checks(notebook)), "a notebook with checks is registered, and only then"
+    for cell in _checks(notebook):
+        assert "points" in _text(cell) and "FAIL" not in _text(cell), _text(cell)
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("path", STUDENTS, ids=_name)
 def test_a_student_notebook_runs_failing_only_where_answers_are_missing(
     path: Path, this_python_kernel: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     notebook = _execute(path, this_python_kernel, monkeypatch)
     errors = _errors(notebook)
-    assert errors, "a student notebook with every answer missing should raise somewhere"
+    assert bool(errors) == bool(_checks(notebook)), "a student notebook with every answer missing raises somewhere"
     for tags, name, message in errors:
         where = [t for t in tags if t.startswith("answer:") or t == "uses-answers"]
         assert where, f"an error outside the answer cells: {name}: {message} (tags {tags})"
         assert name in ALLOWED_ERRORS, f"{where}: {name}: {message}"
-    checked = next(c for c in notebook.cells if any(t.startswith("check:") for t in tags_of(c)))
-    assert " 0/" in _text(checked) and "not implemented" in _text(checked), _text(checked)
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-@pytest.mark.parametrize("path", LESSONS, ids=_name)
-def test_a_lab_runs_top_to_bottom_in_fast_mode(
-    path: Path, this_python_kernel: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    notebook = _execute(path, this_python_kernel, monkeypatch)  # raises on the first cell that fails
-    assert not _errors(notebook)
-    assert any(c.outputs for c in notebook.cells if c.cell_type == "code"), "the lab ran but showed nothing"
+    for cell in _checks(notebook):
+        assert " 0/" in _text(cell) and "FAIL" in _text(cell) and "not implemented" in _text(cell), _text(cell)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
@@ -140,17 +137,27 @@ def test_a_notebook_follows_the_conventions(path: Path) -> None:
         assert "client.close()" in code[-1].source, "close the cluster in the last cell"
 
 
-@pytest.mark.parametrize("path", EXERCISE_NOTEBOOKS, ids=_name)
-def test_an_exercise_notebook_tags_each_answer_once(path: Path) -> None:
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if exercise_of(p) is not None], ids=_name)
+def test_a_graded_notebook_tags_each_answer_and_check_once(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     exercise = exercise_of(path, notebook.metadata)
     assert exercise is not None and exercise.notebook == path.stem
     tags = [t for c in notebook.cells for t in tags_of(c)]
     assert sorted(t for t in tags if t.startswith("answer:")) == sorted(exercise.tag(p) for p in exercise.parts)
-    assert tags.count("setup") == 1 and tags.count(f"check:{exercise.id}") == 1
+    assert tags.count("setup") >= 1
+    if exercise.folder:  # an exercise: one setup cell, one check cell for all its parts
+        assert tags.count("setup") == 1 and tags.count(f"check:{exercise.id}") == 1
+    else:  # a lab: each task checked in its own cell, right after its answer
+        checks = sorted(t for t in tags if t.startswith("check:"))
+        assert checks == sorted(f"check:{exercise.id}.{p}" for p in exercise.parts)
+        for part in exercise.parts:
+            cell = next(c for c in notebook.cells if f"check:{exercise.id}.{part}" in tags_of(c))
+            assert f'check("{exercise.id}.{part}")' in cell.source
 
 
-def test_every_exercise_has_a_notebook_and_the_readme_says_how_to_grade() -> None:
-    assert {p.stem for p in SOURCES} == {p.stem for p in STUDENTS} == {e.notebook for e in EXERCISES.values()}
+def test_every_graded_notebook_has_both_forms_and_the_readme_says_how_to_grade() -> None:
+    assert {p.stem for p in SOURCES} == {p.stem for p in STUDENTS}
+    assert {e.notebook for e in EXERCISES.values()} <= {p.stem for p in SOURCES}
+    assert {p.stem for p in LESSONS} == {p.stem for p in STUDENTS if p.parent == LABS}
     readme = (LABS / "README.md").read_text(encoding="utf-8")
     assert "python -m agentlab.grading grade" in readme and "AGENTLAB_FAST" in readme

@@ -1,9 +1,10 @@
 """Components the simulator attacks (labs 02, 04, 05): pass^k grading through the checks the grader runs.
 
 For each component, one correct and two wrong submissions, each a learner's answer cell run into a
-namespace and graded by the component's check module exactly as `check()` does (`run_checks` on the
-learner's answers, copied as data). The correct one passes all 200 seeds; each wrong one fails with a
-seed, and replaying that seed (and its shrunk schedule) breaks the same promise again.
+namespace and graded by `check("labNN.task", namespace)`, as the notebook's check cell does (the
+learner's answers copied as data, the task's own time limit). The correct one passes all 200 seeds;
+each wrong one fails with a seed, and replaying that seed (and its shrunk schedule) breaks the same
+promise again. Lab 07's own checker task is graded the same way: no false alarm, and seen failing.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from typing import Any
 
 import pytest
 
-from agentlab.grading.exercises import checks_dir
-from agentlab.grading.runner import Outcome, run_checks
-from agentlab.grading.testkit import Answers
+from agentlab.grading import PartScore, check
 from agentlab.sim.board import BOARD_FAULTS, simulate_board
 from agentlab.sim.components import COMPONENTS, attack_task, replay_seed
 from agentlab.sim.passk import replay
@@ -93,14 +92,11 @@ def learner(source: str) -> dict[str, Any]:
     return namespace
 
 
-def checked(task: str, namespace: dict[str, Any]) -> list[Outcome]:
-    """The task's simulator check, run on the namespace's answers as `check()` runs it."""
-    lab, _ = task.split(".")
-    answer = COMPONENTS[task].answer
-    answers = Answers(namespace, {answer: "its answer cell has not been run"})
-    outcomes, errors = run_checks([checks_dir() / f"test_{lab}_sim.py"], answers)
-    assert errors == [] and len(outcomes) == 1, errors
-    return outcomes
+def checked(task: str, namespace: dict[str, Any]) -> PartScore:
+    """`check(task)` in a notebook whose cells left `namespace` behind: the task's score."""
+    grade = check(task, namespace)
+    assert grade.error == "" and len(grade.parts) == 1, grade.text()
+    return grade.parts[0]
 
 
 @pytest.mark.parametrize(("task", "name", "source", "broken"), CASES, ids=[f"{t}-{n}" for t, n, _, _ in CASES])
@@ -108,13 +104,13 @@ def test_a_submission_is_graded_pass_k_and_a_failing_seed_replays(
     task: str, name: str, source: str, broken: str | None
 ) -> None:
     namespace = learner(source)
-    (outcome,) = checked(task, namespace)
+    outcome = checked(task, namespace)
     if broken is None:
-        assert outcome.passed, outcome.message
+        assert outcome.points == outcome.max_points > 0, outcome.message
         return
-    assert not outcome.passed and f": {broken}: " in outcome.message, outcome.message
+    assert outcome.points == 0 and f" {broken}: " in outcome.message, outcome.message
     seed = int(re.search(r"fails at seed (\d+)", outcome.message).group(1))  # type: ignore[union-attr]
-    assert f'replay_seed("{task}", ' in outcome.message and "Shrunk to" in outcome.message
+    assert f'replay it with replay_seed("{task}", ' in outcome.message
     component, decide = COMPONENTS[task], namespace[COMPONENTS[task].answer]
     again = replay_seed(task, decide, seed)
     assert component.checkers[broken](again), again.timeline()  # the seed, replayed, fails the same way
@@ -143,13 +139,13 @@ def test_an_attack_is_deterministic() -> None:
     ],
 )
 def test_an_answer_that_raises_or_answers_nonsense_fails_with_what_it_did(source: str, said: str) -> None:
-    (outcome,) = checked("lab04.resume", learner(source))
-    assert not outcome.passed and said in outcome.message and "on seed 0" in outcome.message, outcome.message
+    outcome = checked("lab04.resume", learner(source))
+    assert outcome.points == 0 and said in outcome.message and "on seed 0" in outcome.message, outcome.message
 
 
 def test_a_missing_answer_fails_with_the_hint() -> None:
-    (outcome,) = checked("lab05.increment", {})
-    assert not outcome.passed and "`increment_step` is not defined" in outcome.message
+    outcome = checked("lab05.increment", {})
+    assert outcome.points == 0 and "`increment_step` is not defined" in outcome.message
 
 
 def test_a_board_run_replays_in_schedule_mode() -> None:
@@ -166,3 +162,33 @@ def test_a_replay_lets_the_learners_error_through_for_its_traceback() -> None:
     stub = learner("def replay_on_resume(step):\n    raise NotImplementedError")["replay_on_resume"]
     with pytest.raises(NotImplementedError):
         replay_seed("lab04.resume", stub, 0)
+
+
+COUNTER_EXACT = """
+def counter_exact(records):
+    final = 0
+    ok = unknown = 0
+    for r in records:
+        if r["kind"] == "log" and r["subject"] == "counter":
+            final = r["data"]["value"]
+        elif r["kind"] in ("ok", "info") and r["data"].get("op") == "incr":
+            ok += r["kind"] == "ok"
+            unknown += r["kind"] == "info"
+    return [] if ok <= final <= ok + unknown else [f"{final} after {ok} acknowledged ({unknown} unknown)"]
+"""
+CHECKERS_OF_LAB07 = [
+    ("correct", COUNTER_EXACT, None),
+    ("never-flags", "def counter_exact(records):\n    return []", "lost an update, and counter_exact returned []"),
+    ("ignores-unknown", COUNTER_EXACT.replace("ok + unknown", "ok"), "cries wolf"),
+]
+
+
+@pytest.mark.parametrize(("name", "source", "said"), CHECKERS_OF_LAB07, ids=[n for n, _, _ in CHECKERS_OF_LAB07])
+def test_a_learners_checker_is_trusted_only_without_false_alarms_and_once_seen_failing(
+    name: str, source: str, said: str | None
+) -> None:
+    outcome = checked("lab07.checker", learner(source))
+    if said is None:
+        assert outcome.points == outcome.max_points > 0, outcome.message
+    else:
+        assert outcome.points == 0 and said in outcome.message, outcome.message

@@ -43,10 +43,17 @@ def _cell_hidden_checks(namespace: Mapping[str, Any]) -> str:
 
 
 def check(exercise: str, namespace: Mapping[str, Any] | None = None, *, limit: float = 10.0) -> Grade:
-    """Score the answers in `namespace` (default: the caller's globals, i.e. the notebook's variables)."""
+    """Score the answers in `namespace` (default: the caller's globals, i.e. the notebook's variables).
+
+    `exercise` is an exercise ("ex2"), a lab ("lab02": all its tasks) or one task of a lab ("lab02.payment").
+    """
+    exercise, _, part = exercise.partition(".")
     if exercise not in EXERCISES:
         raise UsageError(f"unknown exercise {exercise!r}; the exercises are {', '.join(EXERCISES)}")
     found = EXERCISES[exercise]
+    if part and part not in found.parts:
+        raise UsageError(f"{exercise} has no task {part!r}; its tasks are {', '.join(found.parts)}")
+    only = [part] if part else list(found.parts)
     if namespace is None:
         caller = inspect.currentframe()
         namespace = caller.f_back.f_globals if caller and caller.f_back else {}
@@ -58,15 +65,16 @@ def check(exercise: str, namespace: Mapping[str, Any] | None = None, *, limit: f
     hidden = _cell_hidden_checks(namespace)
     with tempfile.TemporaryDirectory(prefix="agentlab-check-") as private, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbgrader counts anything on stderr as a failed cell
-        files = list(found.check_files)
+        files = found.check_files
         if hidden:
             files.append(Path(private) / f"test_{found.id}_hidden.py")
             files[-1].write_text(hidden, encoding="utf-8")
-        answers = Answers(LocalSource(namespace, limit), hints)
-        outcomes, errors = run_checks(files, answers, limit=limit)
-    grade = Grade(
-        "this notebook", found.id, found.title, tuple(score(found, outcomes)), "; ".join(errors), bool(hidden)
-    )
+        longest = max([limit, *(found.limits[p] for p in only if p in found.limits)])
+        answers = Answers(LocalSource(namespace, longest), hints)
+        outcomes, errors = run_checks(files, answers, limit=limit, only=only, limits=found.limits)
+    scores = tuple(s for s in score(found, outcomes) if s.part in only)
+    title = f"{found.title}: {part}" if part else found.title
+    grade = Grade("this notebook", found.id, title, scores, "; ".join(errors), bool(hidden))
     if autograding():
         print(grade.text())
     return grade

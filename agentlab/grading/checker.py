@@ -60,7 +60,7 @@ class RemoteSource:
 
     @property
     def _wait(self) -> float:
-        return (self.limit or 3600.0) + GRACE_S
+        return (self.exercise.limit_of(self.part, self.limit) or 3600.0) + GRACE_S
 
     def listen(self, event: dict[str, Any]) -> None:
         if event.get("event") == "start":
@@ -128,7 +128,8 @@ class RemoteSource:
         return self._ask({"op": "get", "name": name})
 
     def call(self, name: str, args: Any, kwargs: Any) -> dict[str, Any]:
-        return self._ask({"op": "call", "name": name, "args": args, "kwargs": kwargs, "limit": self.limit})
+        limit = self.exercise.limit_of(self.part, self.limit)
+        return self._ask({"op": "call", "name": name, "args": args, "kwargs": kwargs, "limit": limit})
 
     def close(self) -> None:
         if self._session is not None:
@@ -177,7 +178,10 @@ def grade_one(spec: dict[str, Any], notebook: dict[str, Any], files: list[Path],
         source.start()
         answers = Answers(source, _hints(source.exercise, source.broken))
         check_limit = (source.limit + 2 * GRACE_S) if source.limit else None
-        outcomes, errors = run_checks(files, answers, broken=source.broken, limit=check_limit, listen=source.listen)
+        limits = {part: limit + 2 * GRACE_S for part, limit in source.exercise.limits.items()}
+        outcomes, errors = run_checks(
+            files, answers, broken=source.broken, limit=check_limit, listen=source.listen, limits=limits
+        )
     finally:
         source.close()
     return {

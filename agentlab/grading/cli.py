@@ -4,7 +4,7 @@
                                    [--timeout S] [--jobs N]
     python -m agentlab.grading student [--check] [--source DIR] [--out DIR]
 
-`grade` with no notebooks grades the student notebooks in labs/exercises/ (your working copies). How a
+`grade` with no notebooks grades the student notebooks in labs/exercises/ and labs/ (your working copies). How a
 notebook is graded, and what keeps it honest: `agentlab.grading.grade`.
 """
 
@@ -15,7 +15,8 @@ import os
 import sys
 from pathlib import Path
 
-from agentlab.grading.grade import GradingError, grade_paths, source_dir
+from agentlab.grading.exercises import FOLDERS, labs_dir
+from agentlab.grading.grade import GradingError, grade_paths
 from agentlab.grading.markers import MarkerError
 from agentlab.grading.report import write_csv
 from agentlab.grading.student import generate, problems
@@ -24,10 +25,12 @@ __all__ = ["grade_main", "main", "student_main"]
 
 
 def _grade_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks or folders (default: labs/exercises)")
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="notebooks or folders (default: labs/exercises and labs)"
+    )
     parser.add_argument("--instructor", action="store_true", help="also run the hidden checks (from --source)")
     parser.add_argument("--csv", type=Path, help="write one row per notebook and part to this CSV file")
-    parser.add_argument("--source", type=Path, help="the instructor notebooks (default: labs/exercises/source)")
+    parser.add_argument("--source", type=Path, help="the instructor notebooks (default: each one's source/)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per answer cell and per check")
     parser.add_argument(
         "--jobs",
@@ -40,17 +43,17 @@ def _grade_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def _student_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--check", action="store_true", help="only check that the committed ones are up to date")
-    parser.add_argument("--source", type=Path, help="the instructor notebooks (default: labs/exercises/source)")
-    parser.add_argument("--out", type=Path, help="where the student notebooks go (default: labs/exercises)")
+    parser.add_argument(
+        "--source", type=Path, help="the instructor notebooks (default: labs/exercises/source and labs/source)"
+    )
+    parser.add_argument("--out", type=Path, help="where the student notebooks go (default: labs/exercises and labs)")
     return parser
 
 
 def _grade(args: argparse.Namespace) -> int:
-    notebooks = args.notebooks or sorted(source_dir().parent.glob("*.ipynb"))  # the student copies
+    notebooks = args.notebooks or [p for folder in FOLDERS for p in sorted((labs_dir() / folder).glob("*.ipynb"))]
     if not notebooks:
-        print(
-            f"agentlab grade: no notebooks in {source_dir().parent}; name them, or set AGENTLAB_LABS", file=sys.stderr
-        )
+        print(f"agentlab grade: no notebooks in {labs_dir()}; name them, or set AGENTLAB_LABS", file=sys.stderr)
         return 2
     try:
         grades = grade_paths(

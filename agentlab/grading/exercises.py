@@ -17,11 +17,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EXERCISES", "Exercise", "checks_dir", "exercise_of", "labs_dir"]
+from agentlab.grading.labtasks import LAB_TASKS
+
+__all__ = ["EXERCISES", "FOLDERS", "Exercise", "checks_dir", "exercise_of", "labs_dir"]
 
 ANSWER = "answer:"
 WRITTEN = "written:"
@@ -42,6 +44,10 @@ class Exercise:
     """Each part's name (its answer cell is tagged `answer:<id>.<part>`) and the names that cell defines."""
     points: Mapping[str, float]
     """Each part's points, earned only when every check of the part passes (hidden checks included)."""
+    folder: str = "exercises"
+    """Where the student notebook lives, under labs/ ("" for the numbered labs); its source is in folder/source."""
+    limits: Mapping[str, float] = field(default_factory=dict)
+    """Seconds a check of this part (and each call it makes into the answers) may take, where not the default."""
 
     def tag(self, part: str) -> str:
         return f"{ANSWER}{self.id}.{part}"
@@ -54,16 +60,25 @@ class Exercise:
     def max_points(self) -> float:
         return sum(self.points.values())
 
-    @property
-    def check_file(self) -> Path:
-        return checks_dir() / f"test_{self.id}.py"
+    def limit_of(self, part: str | None, default: float | None) -> float | None:
+        """The time limit of `part`'s checks: its own, or `default`."""
+        return self.limits.get(part, default) if part is not None and default is not None else default
 
     @property
     def check_files(self) -> list[Path]:
-        """Every check module of the exercise: `test_<id>.py` and any `test_<id>_<more>.py` beside it
-        (a lab's simulator-graded parts have their own, `test_lab02_sim.py`), those that exist."""
-        extra = sorted(checks_dir().glob(f"test_{self.id}_*.py"))
-        return [path for path in (self.check_file, *extra) if path.is_file()]
+        """Its check modules: `test_<id>.py` and any `test_<id>_*.py` beside it."""
+        folder = checks_dir()
+        return sorted({folder / f"test_{self.id}.py", *folder.glob(f"test_{self.id}_*.py")} & set(folder.iterdir()))
+
+    @property
+    def student_path(self) -> Path:
+        """The notebook learners open (generated)."""
+        return labs_dir() / self.folder / f"{self.notebook}.ipynb"
+
+    @property
+    def source_path(self) -> Path:
+        """The instructor notebook: solutions and hidden checks."""
+        return labs_dir() / self.folder / "source" / f"{self.notebook}.ipynb"
 
 
 EXERCISES: dict[str, Exercise] = {
@@ -103,6 +118,21 @@ EXERCISES: dict[str, Exercise] = {
     ),
 }
 
+EXERCISES |= {
+    lab_id: Exercise(
+        lab_id,
+        lab.title,
+        lab.notebook,
+        {part: task.names for part, task in lab.tasks.items()},
+        {part: task.points for part, task in lab.tasks.items()},
+        folder="",
+        limits={part: task.limit for part, task in lab.tasks.items() if task.limit is not None},
+    )
+    for lab_id, lab in LAB_TASKS.items()
+}
+FOLDERS = ("exercises", "")
+"""Where student notebooks live under labs/ (each with its instructor sources in `source/`)."""
+
 
 def checks_dir() -> Path:
     """The folder of the pytest check modules (`test_ex1.py`, ...)."""
@@ -118,9 +148,13 @@ def labs_dir() -> Path:
 
 
 def exercise_of(path: Path, metadata: Mapping[str, Any] | None = None) -> Exercise | None:
-    """Which exercise a notebook holds: its `agentlab.exercise` metadata, else an `exN` in its file name."""
+    """Which exercise a notebook holds: its `agentlab.exercise` metadata, else an `exN` in its file name,
+    else the lab its name starts with (`02_tools_as_rpc.ipynb` holds lab02's tasks)."""
     named = (metadata or {}).get("agentlab", {}).get("exercise") if isinstance(metadata, Mapping) else None
     if isinstance(named, str) and named in EXERCISES:
         return EXERCISES[named]
     found = re.search(r"(?<![a-z0-9])(ex\d+)", path.stem.lower())
-    return EXERCISES.get(found.group(1)) if found else None
+    if found:
+        return EXERCISES.get(found.group(1))
+    lab = re.match(r"(\d\d)_", path.stem)
+    return EXERCISES.get(f"lab{lab.group(1)}") if lab else None

@@ -52,7 +52,7 @@ class GradingError(AgentlabError):
 
 
 def source_dir() -> Path:
-    """Where the instructor notebooks live: labs/exercises/source."""
+    """Where the exercises' instructor notebooks live: labs/exercises/source (the labs': labs/source)."""
     return labs_dir() / "exercises" / "source"
 
 
@@ -99,8 +99,8 @@ class _Instructor:
     secrets: tuple[str, ...]
 
 
-def _instructor(exercise: Exercise, sources: Path) -> _Instructor:
-    path = sources / f"{exercise.notebook}.ipynb"
+def _instructor(exercise: Exercise, sources: Path | None) -> _Instructor:
+    path = sources / f"{exercise.notebook}.ipynb" if sources else exercise.source_path
     if not path.exists():
         raise GradingError(f"instructor grading needs the source notebook {path} (see --source)")
     notebook = nbformat.read(path, as_version=4)
@@ -118,9 +118,9 @@ def _project_root() -> Path | None:
     return root if (root / "pyproject.toml").exists() or (root / ".git").exists() else None
 
 
-def _hiding(submissions: Iterable[_Submission], sources: Path) -> list[str]:
+def _hiding(submissions: Iterable[_Submission], sources: Path | None) -> list[str]:
     """What the sandbox covers (sources, labs, checkout, submissions); it binds back its runtime, package and data."""
-    covers = {str(sources.resolve()), str(labs_dir().resolve())}
+    covers = {str(labs_dir().resolve())} | ({str(sources.resolve())} if sources else set())
     covers |= {str(s.path.resolve().parent) for s in submissions}
     if (root := _project_root()) is not None:
         covers.add(str(root))
@@ -130,7 +130,7 @@ def _hiding(submissions: Iterable[_Submission], sources: Path) -> list[str]:
 def _spec(exercise: Exercise, batch: list[_Submission], instructor: _Instructor | None, limit: float) -> dict[str, Any]:
     return {
         "exercise": exercise.id,
-        "files": [str(path) for path in exercise.check_files],
+        "files": [str(f) for f in exercise.check_files],
         "hidden": instructor.hidden if instructor else "",
         "limit": limit,
         "notebooks": [
@@ -244,7 +244,6 @@ def grade_paths(
     notebooks = find_notebooks(paths)
     if not notebooks:
         raise GradingError(f"no notebooks found in {', '.join(map(str, paths))}")
-    sources = sources or source_dir()
     submissions = [_read(path) for path in notebooks]
     exercises = {s.exercise.id: s.exercise for s in submissions if s.exercise}
     extra = {ex_id: _instructor(ex, sources) for ex_id, ex in exercises.items()} if instructor else {}

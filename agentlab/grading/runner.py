@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -69,20 +69,20 @@ def _graded(item: pytest.Item) -> tuple[str, bool]:
     return str(kwargs.get("part", "?")), bool(kwargs.get("hidden", False))
 
 
-def _limit(item: pytest.Item, limit: float | None) -> float | None:
-    """The check's time limit: the run's, or the check's own (`graded(..., limit=)`) when that is longer."""
-    mark = item.get_closest_marker("graded")
-    own = mark.kwargs.get("limit") if mark else None
-    if own is None or limit is None:
-        return limit
-    return max(float(own), limit)
-
-
 class _Plugin:
     """The answers fixture, the per-check gate and limit, and the outcome recorder."""
 
-    def __init__(self, answers: Answers, broken: Mapping[str, str], limit: float | None, listen: Listener) -> None:
+    def __init__(
+        self,
+        answers: Answers,
+        broken: Mapping[str, str],
+        limit: float | None,
+        listen: Listener,
+        only: Collection[str] | None = None,
+        limits: Mapping[str, float] | None = None,
+    ) -> None:
         self._answers, self.broken, self.limit, self.listen = answers, broken, limit, listen
+        self.only, self.limits = only, limits or {}
         self.outcomes: list[Outcome] = []
         self.errors: list[str] = []
         self._failures: dict[str, str] = {}
@@ -98,6 +98,10 @@ class _Plugin:
         if report.failed:
             self.errors.append(f"the checks in {report.nodeid} could not be loaded: {report.longreprtext[-300:]}")
 
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if self.only is not None:
+            items[:] = [item for item in items if _graded(item)[0] in self.only]
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         part = _graded(item)[0]
@@ -107,7 +111,8 @@ class _Plugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
-        with time_limit(_limit(item, self.limit), f"the check {item.name}"):
+        limit = self.limits.get(_graded(item)[0], self.limit) if self.limit is not None else None
+        with time_limit(limit, f"the check {item.name}"):
             return (yield)
 
     @pytest.hookimpl(wrapper=True)
@@ -147,14 +152,15 @@ def run_checks(
     broken: Mapping[str, str] | None = None,
     limit: float | None = 10.0,
     listen: Listener | None = None,
+    only: Collection[str] | None = None,
+    limits: Mapping[str, float] | None = None,
 ) -> tuple[list[Outcome], list[str]]:
     """Run the checks in `files` against `answers`: (one outcome per check, errors loading the checks).
 
     `broken` maps a part to the reason its answer could not be loaded; its checks fail with that reason.
+    `only` keeps the checks of those parts alone; `limits` gives parts a time limit other than `limit`.
     """
-    if not files:
-        return [], ["no check modules were found for this exercise"]
-    plugin = _Plugin(answers, broken or {}, limit, listen or (lambda _: None))
+    plugin = _Plugin(answers, broken or {}, limit, listen or (lambda _: None), only, limits)
     args = [
         *map(str, files),
         "-q",

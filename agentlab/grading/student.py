@@ -2,6 +2,8 @@
 
     labs/exercises/source/ex2_straggler_and_retry.ipynb    the single source: solutions and hidden checks
     labs/exercises/ex2_straggler_and_retry.ipynb           generated, committed, what learners open
+    labs/source/02_tools_as_rpc.ipynb                      a numbered lab's source, with its checked tasks
+    labs/02_tools_as_rpc.ipynb                             its student form
 
 The student version (nbgrader's `generate_assignment`, in small):
 
@@ -24,15 +26,18 @@ from typing import Any
 import nbformat
 
 from agentlab.grading.answers import tags_of
-from agentlab.grading.exercises import ANSWER, CHECK, USES_ANSWERS, labs_dir
+from agentlab.grading.exercises import ANSWER, CHECK, FOLDERS, USES_ANSWERS, exercise_of, labs_dir
 from agentlab.grading.markers import CODE_STUB, TEXT_STUB, MarkerError, region_lines, strip
 
-__all__ = ["generate", "leaks", "problems", "render", "student_version"]
+__all__ = ["generate", "leaks", "problems", "render", "stamp", "student_version"]
 
 
-def _default_dirs(sources: Path | None, out: Path | None) -> tuple[Path, Path]:
-    exercises = labs_dir() / "exercises"
-    return sources or exercises / "source", out or exercises
+def _pairs(sources: Path | None, out: Path | None) -> list[tuple[Path, Path]]:
+    """(instructor folder, student folder) pairs: the ones named, else the exercises' and the labs'."""
+    if sources is not None or out is not None:
+        exercises = labs_dir() / "exercises"
+        return [(sources or exercises / "source", out or exercises)]
+    return [(labs_dir() / folder / "source", labs_dir() / folder) for folder in FOLDERS]
 
 
 def _source(cell: Any) -> str:
@@ -54,6 +59,32 @@ def _student_cell(cell: Any) -> None:
         cell.metadata["editable"] = False
 
 
+def stamp(source: Any, path: Path) -> bool:
+    """Give a lab's answer and check cells the nbgrader metadata their tags imply; True if anything changed.
+
+    The exercises carry theirs by hand; a lab's tasks come and go with the lab, so generation keeps them
+    in line: each answer cell is a solution cell (`labNN-<part>`), each check cell a locked, graded cell
+    (`labNN-<part>-check`) worth the task's points.
+    """
+    exercise = exercise_of(path, source.metadata)
+    if exercise is None or exercise.folder:
+        return False
+    changed = False
+    for cell in source.cells:
+        for tag in tags_of(cell):
+            kind, _, rest = tag.partition(":")
+            lab, _, part = rest.partition(".")
+            if kind not in ("answer", "check") or lab != exercise.id or part not in exercise.parts:
+                continue
+            wanted: dict[str, Any] = {"locked": kind == "check", "schema_version": 3, "solution": kind == "answer"}
+            wanted |= {"grade": kind == "check", "grade_id": f"{lab}-{part}" + ("-check" if kind == "check" else "")}
+            if kind == "check":
+                wanted["points"] = exercise.points[part]
+            if cell.metadata.get("nbgrader") != wanted:
+                cell.metadata["nbgrader"], changed = wanted, True
+    return changed
+
+
 def student_version(source: Any) -> Any:
     """The student notebook for an instructor notebook (`MarkerError` if its markers do not pair up)."""
     notebook = copy.deepcopy(source)
@@ -73,13 +104,19 @@ def render(notebook: Any) -> str:
 
 
 def generate(sources: Path | None = None, out: Path | None = None) -> list[Path]:
-    """Write the student version of every instructor notebook in `sources` to `out`; return the paths."""
-    sources, out = _default_dirs(sources, out)
+    """Write the student version of every instructor notebook in `sources` to `out`; return the paths.
+
+    A lab's source is stamped first (`stamp`) and rewritten if its graded cells' metadata changed.
+    """
     written = []
-    for path in sorted(sources.glob("*.ipynb")):
-        target = out / path.name
-        target.write_text(render(student_version(nbformat.read(path, as_version=4))), encoding="utf-8")
-        written.append(target)
+    for folder, into in _pairs(sources, out):
+        for path in sorted(folder.glob("*.ipynb")):
+            source = nbformat.read(path, as_version=4)
+            if stamp(source, path):
+                path.write_text(render(source), encoding="utf-8")
+            target = into / path.name
+            target.write_text(render(student_version(source)), encoding="utf-8")
+            written.append(target)
     return written
 
 
@@ -102,7 +139,10 @@ def _outputs(notebook: Any) -> int:
 
 def problems(sources: Path | None = None, out: Path | None = None) -> list[str]:
     """What is wrong with the committed student notebooks: missing, stale, extra, leaking, or with outputs."""
-    sources, out = _default_dirs(sources, out)
+    return [found for folder, into in _pairs(sources, out) for found in _problems(folder, into)]
+
+
+def _problems(sources: Path, out: Path) -> list[str]:
     found = []
     expected = {p.name for p in sources.glob("*.ipynb")}
     for name in sorted({p.name for p in out.glob("*.ipynb")} - expected):
@@ -112,6 +152,8 @@ def problems(sources: Path | None = None, out: Path | None = None) -> list[str]:
         target = out / path.name
         if _outputs(source):
             found.append(f"{path}: has stored outputs (clear them before committing)")
+        if stamp(source, path):
+            found.append(f"{path}: a graded cell's nbgrader metadata disagrees with its tags (run `student`)")
         try:
             fresh = render(student_version(source))
         except MarkerError as exc:

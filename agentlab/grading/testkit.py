@@ -59,10 +59,9 @@ __all__ = [
 ]
 
 
-def graded(part: str, *, hidden: bool = False, limit: float | None = None) -> pytest.MarkDecorator:
-    """Mark a check: the part it grades, whether it runs only in instructor grading, and its own time
-    limit in seconds when it needs more than the run's (a simulator attack runs the answer on many seeds)."""
-    return pytest.mark.graded(part=part, hidden=hidden, limit=limit)
+def graded(part: str, *, hidden: bool = False) -> pytest.MarkDecorator:
+    """Mark a check: the part it grades, and whether it runs only in instructor grading."""
+    return pytest.mark.graded(part=part, hidden=hidden)
 
 
 class MissingAnswer(AssertionError):

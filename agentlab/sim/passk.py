@@ -109,7 +109,7 @@ class Failure:
     history: History = field(repr=False, compare=False)
     """The shrunk run's history."""
 
-    def faults(self, width: int = 48) -> str:
+    def faults(self, width: int = 40) -> str:
         """The faults of the shrunk schedule, one `fault at where` each, the places cut to `width`."""
         shown = [f"{fault} at {where[:width]}" for fault, where in sorted(self.schedule)]
         return "; ".join(shown) or "no fault at all"
@@ -141,11 +141,11 @@ class Verdict:
         f = self.failure
         if f.checker == "raised":
             return f"{f.messages[0]} (on seed {f.seed} of the attack)"
-        return (
-            f"pass^{self.k} fails at seed {f.seed} ({self.passed} seeds passed before it): {f.checker}: "
-            f"{f.messages[0]}. Shrunk to {f.size} {self.unit} and {len(f.schedule)} of the {len(f.fired)} "
-            f"faults that struck: {f.faults()}. "
-            f'Replay it: print(replay_seed("{self.component}", {self.answer}, {f.seed}).timeline())'
+        said = f.messages[0] if len(f.messages[0]) <= 120 else f.messages[0][:119] + "…"
+        return (  # what a learner needs first comes first: a grade report cuts a message at 300 characters
+            f"pass^{self.k} fails at seed {f.seed} ({self.passed} seeds passed before it); replay it with "
+            f'replay_seed("{self.component}", {self.answer}, {f.seed}). {f.checker}: {said} Shrunk to '
+            f"{f.size} {self.unit} and {len(f.schedule)} of the {len(f.fired)} faults that struck: {f.faults()}"
         )
 
     def timeline(self, width: int = 110) -> str:

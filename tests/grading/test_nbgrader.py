@@ -28,7 +28,10 @@ pytest.importorskip("nbgrader")
 pytestmark = pytest.mark.timeout(1800)  # a backstop against hangs: a whole class is graded at once
 
 LABS = Path(__file__).resolve().parents[2] / "labs" / "exercises"
+LAB = EXERCISES["lab01"]
+"""A numbered lab graded the same way: one check cell per task, each worth its task's points."""
 GRADED = ("setup", "answer:", "check:")
+EXERCISES_ONLY = [e for e in EXERCISES.values() if e.folder == "exercises"]
 
 
 def _nbgrader(course: Path, *args: str) -> None:
@@ -65,10 +68,11 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
         encoding="utf-8",
     )
     shutil.copytree(LABS / "source", root / "source" / "ex", ignore=shutil.ignore_patterns(".*"))
+    shutil.copy(LAB.source_path, root / "source" / "ex" / LAB.source_path.name)
     _nbgrader(root, "generate_assignment", "ex")
-    for exercise in EXERCISES.values():
+    for exercise in [*EXERCISES_ONLY, LAB]:
         name = f"{exercise.notebook}.ipynb"
-        _graded_cells_only(LABS / "source" / name, root / "submitted" / "alice" / "ex" / name)
+        _graded_cells_only(exercise.source_path, root / "submitted" / "alice" / "ex" / name)
     name = f"{EXERCISES['ex2'].notebook}.ipynb"
     _graded_cells_only(root / "release" / "ex" / name, root / "submitted" / "bob" / "ex" / name)
     _nbgrader(root, "autograde", "ex")
@@ -77,10 +81,10 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_generate_assignment_makes_our_student_notebooks(course: Path) -> None:
-    for exercise in EXERCISES.values():
+    for exercise in [*EXERCISES_ONLY, LAB]:
         name = f"{exercise.notebook}.ipynb"
         theirs = nbformat.read(course / "release" / "ex" / name, as_version=4)
-        ours = nbformat.read(LABS / name, as_version=4)
+        ours = nbformat.read(exercise.student_path, as_version=4)
         assert _shape(theirs) == _shape(ours), name
         assert "BEGIN SOLUTION" not in nbformat.writes(theirs) and "BEGIN HIDDEN" not in nbformat.writes(theirs)
 
@@ -90,11 +94,14 @@ def test_autograde_runs_the_hidden_checks_and_scores_the_check_cell(course: Path
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for exercise in EXERCISES.values():
+        for exercise in EXERCISES_ONLY:
             for student, expected in (("alice", exercise.max_points), ("bob", 0.0))[: 2 if exercise.id == "ex2" else 1]:
                 grade = gradebook.find_grade(f"{exercise.id}-check", exercise.notebook, "ex", student)
                 assert grade.max_score == exercise.max_points
                 assert grade.auto_score == expected, (student, exercise.id, grade.auto_score)
+        for part, points in LAB.points.items():  # a lab: each task's check cell is graded on its own
+            grade = gradebook.find_grade(f"{LAB.id}-{part}-check", LAB.notebook, "ex", "alice")
+            assert grade.max_score == points and grade.auto_score == points, (part, grade.auto_score)
     autograded = nbformat.read(course / "autograded" / "alice" / "ex" / f"{EXERCISES['ex2'].notebook}.ipynb", 4)
     check = next(c for c in autograded.cells if "check:ex2" in tags_of(c))
     assert "BEGIN HIDDEN TESTS" in check.source  # nbgrader put the hidden checks back, and they ran

@@ -12,11 +12,8 @@ from agentlab.grading.testkit import Answers, graded
 from agentlab.sim.components import PAYMENT
 from agentlab.sim.passk import attack
 
-SIM_LIMIT = 60.0
-"""Seconds the attack may take (200 seeds, the answer asked a question per call)."""
 
-
-@graded("payment", limit=SIM_LIMIT)
+@graded("payment")
 def test_the_payment_key_charges_each_order_once_on_200_seeds(answers: Answers) -> None:
     verdict = attack(PAYMENT, answers.payment_key)
     assert verdict.ok, verdict.message()

@@ -12,11 +12,8 @@ from agentlab.grading.testkit import Answers, graded
 from agentlab.sim.components import RESUME
 from agentlab.sim.passk import attack
 
-SIM_LIMIT = 60.0
-"""Seconds the attack may take (200 seeds, each resumed once)."""
 
-
-@graded("resume", limit=SIM_LIMIT)
+@graded("resume")
 def test_a_resumed_run_redoes_nothing_on_200_seeds(answers: Answers) -> None:
     verdict = attack(RESUME, answers.replay_on_resume)
     assert verdict.ok, verdict.message()

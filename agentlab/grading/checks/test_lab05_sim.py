@@ -12,11 +12,8 @@ from agentlab.grading.testkit import Answers, graded
 from agentlab.sim.components import INCREMENT
 from agentlab.sim.passk import attack
 
-SIM_LIMIT = 60.0
-"""Seconds the attack may take (200 seeds, the answer asked a question per message)."""
 
-
-@graded("increment", limit=SIM_LIMIT)
+@graded("increment")
 def test_no_increment_is_lost_on_200_seeds(answers: Answers) -> None:
     verdict = attack(INCREMENT, answers.increment_step)
     assert verdict.ok, verdict.message()
