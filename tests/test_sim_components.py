@@ -17,7 +17,7 @@ import pytest
 from agentlab.grading import PartScore, check
 from agentlab.sim.board import BOARD_FAULTS, simulate_board
 from agentlab.sim.components import COMPONENTS, attack_task, replay_seed
-from agentlab.sim.passk import replay
+from agentlab.sim.passk import ComponentFailed, replay
 
 PAYMENT_OK = """
 import json
@@ -158,10 +158,13 @@ def test_a_board_run_replays_in_schedule_mode() -> None:
     assert simulate_board(4, faults, schedule=frozenset()).meta["fired"] == []
 
 
-def test_a_replay_lets_the_learners_error_through_for_its_traceback() -> None:
-    stub = learner("def replay_on_resume(step):\n    raise NotImplementedError")["replay_on_resume"]
-    with pytest.raises(NotImplementedError):
-        replay_seed("lab04.resume", stub, 0)
+@pytest.mark.parametrize(("task", "answer"), [("lab02.payment", "payment_key"), ("lab04.resume", "replay_on_resume")])
+def test_a_replay_lets_the_learners_error_through_for_its_traceback(task: str, answer: str) -> None:
+    stub = learner(f"def {answer}(*args):\n    raise NotImplementedError")[answer]
+    with pytest.raises(NotImplementedError):  # even where a tool call's contract would catch it (lab 02)
+        replay_seed(task, stub, 0)
+    with pytest.raises(ComponentFailed, match="returned 7"):  # an answer the component cannot use
+        replay_seed(task, learner(f"def {answer}(*args):\n    return 7")[answer], 0)
 
 
 COUNTER_EXACT = """

@@ -73,22 +73,21 @@ class Component:
 class _Memo:
     """The learner's function, each distinct question asked once per run, any error a `ComponentFailed`."""
 
-    def __init__(self, decide: Decision, name: str, *, wrap: bool = True) -> None:
+    def __init__(self, decide: Decision, name: str) -> None:
         self.decide, self.name, self.answers = decide, name, dict[str, Any]()
-        self.wrap = wrap
-        """Turn the learner's errors into `ComponentFailed` (an attack); False lets them through (a replay)."""
+        self.error: Exception | None = None
+        """What the learner's function raised, as it raised it (`replay` raises it again for its traceback)."""
 
     def __call__(self, *args: Any) -> Any:
         question = json.dumps(args, sort_keys=True, default=str)
         if question not in self.answers:
-            if not self.wrap:
-                self.answers[question] = self.decide(*args)
-                return self.answers[question]
             try:
                 self.answers[question] = self.decide(*args)
             except AssertionError as exc:  # the grader's word for an answer that raised or is missing
+                self.error = exc
                 raise ComponentFailed(str(exc)) from None
             except Exception as exc:  # the learner's code, whatever it raised: the seed fails with it
+                self.error = exc
                 raise ComponentFailed(f"{self.name} raised {type(exc).__name__}: {exc}") from None
         return self.answers[question]
 
@@ -211,9 +210,15 @@ def replay(
     component: Component, decide: Decision, seed: int, schedule: Schedule | None = None, size: int | None = None
 ) -> History:
     """One seed run again (with exactly `schedule`'s faults, if given): the identical history every time.
-    An error in `decide` reaches the caller as it was raised, so a notebook shows its traceback."""
-    memo = _Memo(decide, component.answer, wrap=False)
-    return component.run(memo, seed, schedule, component.size if size is None else size)
+    An error in `decide` reaches the caller as it was raised, so a notebook shows its traceback (a tool
+    call's contract would otherwise take it for a failed call and carry on)."""
+    memo = _Memo(decide, component.answer)
+    try:
+        return component.run(memo, seed, schedule, component.size if size is None else size)
+    except ComponentFailed:
+        if memo.error is not None:
+            raise memo.error from None
+        raise
 
 
 class _Counting:
