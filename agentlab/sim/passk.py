@@ -16,8 +16,8 @@ as a plain function from data to data. The simulator plugs it into the real code
 Why pure functions of data: the grader calls a learner's function across a process boundary (the
 sandbox, `agentlab.grading.testkit`), and a decision that reads nothing but its arguments is one the
 simulator can replay exactly (decide apart from doing, as agentlab's own retry, breaker and stop rules
-do). Within one run each distinct question is asked once (answers are memoised): a learner's function
-that keeps state between calls still gives one history per seed.
+do). Within one run each distinct question is asked once (answers are memoised), so a run never meets
+two answers to one question, and an attack across a process boundary asks no more than it must.
 
 Left out: more than one failing seed per attack (pass^k needs one counterexample), and shrinking the
 faults' places (a fault is kept or dropped as a whole).
