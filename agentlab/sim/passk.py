@@ -88,7 +88,8 @@ class _Memo:
                 raise ComponentFailed(str(exc)) from None
             except Exception as exc:  # the learner's code, whatever it raised: the seed fails with it
                 self.error = exc
-                raise ComponentFailed(f"{self.name} raised {type(exc).__name__}: {exc}") from None
+                said = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                raise ComponentFailed(f"{self.name} raised {said}") from None
         return self.answers[question]
 
 
