@@ -195,3 +195,28 @@ def test_a_learners_checker_is_trusted_only_without_false_alarms_and_once_seen_f
         assert outcome.points == outcome.max_points > 0, outcome.message
     else:
         assert outcome.points == 0 and said in outcome.message, outcome.message
+
+
+SEEDS_NEEDED = """
+import math
+
+def seeds_needed(rate, confidence):
+    return 1 if rate >= 1 else math.ceil(math.log(1 - confidence) / math.log(1 - rate))
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        (SEEDS_NEEDED, None),
+        (SEEDS_NEEDED.replace("math.ceil", "math.floor"), "expected 919"),  # one seed short of the confidence
+        (SEEDS_NEEDED.replace("1 if rate >= 1 else ", ""), "math domain error"),  # log(0): a certain bug
+        ("def seeds_needed(rate, confidence):\n    return round(confidence / rate)", "expected 919"),  # linear
+    ],
+)
+def test_seeds_needed_is_checked_on_rare_and_certain_bugs(source: str, said: str | None) -> None:
+    outcome = checked("lab07.seeds", learner(source))
+    if said is None:
+        assert outcome.points == outcome.max_points > 0, outcome.message
+    else:
+        assert outcome.points == 0 and said in outcome.message, outcome.message
