@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-
 import pytest
 from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
 from a2a.types import Message, Part, Role, SendMessageRequest, TaskState
@@ -150,7 +149,7 @@ def test_an_a2a_0_3_client_reads_the_card_and_delegates(quick: RemoteAgent) -> N
 
 
 def test_the_sdks_own_0_3_transport_gets_an_answer(quick: RemoteAgent) -> None:
-    from a2a.compat.v0_3.jsonrpc_transport import CompatJsonRpcTransport  # noqa: PLC0415
+    from a2a.compat.v0_3.jsonrpc_transport import CompatJsonRpcTransport
 
     async def send() -> Any:
         async with httpx.AsyncClient(timeout=120) as http:

@@ -10,7 +10,8 @@
 Before sending anything, `delegate` reads the agent's card and refuses (`NotApproved`) a URL that is not
 allowlisted, a card whose name is not the one allowlisted for that URL, and a card that sends its
 traffic somewhere else: URLs are compared by parsed origin (scheme, host, port; `agentlab.protocols.origins`),
-userinfo is refused, and so is any redirect (the card's or the JSON-RPC endpoint's). Then it sends the goal as a streaming message and records every state the remote
+userinfo is refused, and so is any redirect (the card's or the JSON-RPC endpoint's). Then it sends the
+goal as a streaming message and records every state the remote
 task passes through (submitted, working, completed, failed, canceled, ...) as a `TaskUpdate`. If the
 task has not finished within `timeout`, the caller stops waiting *and* asks the remote agent to cancel
 it — unlike a local thread, a remote task can really be stopped.
