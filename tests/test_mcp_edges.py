@@ -110,11 +110,11 @@ def test_a_tool_that_requires_task_mode_is_left_out_with_a_note() -> None:
 
 
 def test_garbage_on_stdout_is_not_valid_mcp_at_once_without_a_traceback(capfd: pytest.CaptureFixture[str]) -> None:
-    box = import_tools(McpServer(f"{GARBAGE} --not-json", timeout=600)).toolbox()
+    box = import_tools(McpServer(f"{GARBAGE} --not-json", timeout=30)).toolbox()
     seen = _call(box, "lookup", '{"word": "x"}')
     assert not seen.ok and "not valid MCP" in seen.content  # type: ignore[attr-defined]
     assert "'Traceback (most recent call last): lookup crashed'" in seen.content  # type: ignore[attr-defined]
-    # answered at once: one attempt, not a wait for the 600 s timeout (and not retried: it would not help)
+    # answered at once: one attempt, not a wait for the 30 s timeout (and not retried: it would not help)
     assert [e.outcome for e in box.events] == ["ServiceError"]
     again = _call(box, "lookup", '{"word": "x"}')  # a fresh server, which is just as broken
     assert "not valid MCP" in again.content  # type: ignore[attr-defined]
