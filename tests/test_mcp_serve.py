@@ -80,8 +80,10 @@ def _agentlab(*args: str) -> subprocess.CompletedProcess[str]:
 def test_mcp_list_shows_a_servers_tools_and_their_contracts() -> None:
     listed = _agentlab("mcp", "list", "--", sys.executable, "-m", "agentlab", "mcp", "serve")
     assert listed.returncode == 0, listed.stderr
-    assert "3 tool(s)" in listed.stdout and "search_kb(query, k)  [read-only" in listed.stdout
+    # named by the name it gives in its handshake, not by its command's last word ("serve")
+    assert listed.stdout.startswith("agentlab: 3 tool(s)") and "search_kb(query, k)  [read-only" in listed.stdout
     third_party = _agentlab("mcp", "list", "--", sys.executable, str(INVENTORY))
+    assert third_party.stdout.startswith("inventory: 5 tool(s)")
     assert "delete_item(sku)  [effects; retry x3; approval needed]" in third_party.stdout
 
 

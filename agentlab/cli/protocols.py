@@ -57,12 +57,13 @@ def _server_from(words: Sequence[str], timeout: float) -> Any:
 
 
 def _mcp_list(args: argparse.Namespace) -> int:
-    from agentlab.protocols.mcp_client import close_sessions, describe, import_tools  # noqa: PLC0415
+    from agentlab.protocols.mcp_client import close_sessions, describe, import_tools, session  # noqa: PLC0415
 
     server = _server_from(args.server, args.timeout)
     try:
         toolset = import_tools(server)
-        print(f"{server.label}: {len(toolset.tools)} tool(s)\n{describe(toolset)}")
+        name = session(server).label  # the server's own name, from its handshake
+        print(f"{name}: {len(toolset.tools)} tool(s)\n{describe(toolset)}")
     finally:
         close_sessions()
     return 0

@@ -93,8 +93,8 @@ class McpServer:
     name: str = ""
     """A short label for traces and name clashes (default: from the command or URL)."""
     timeout: float = 10.0
-    """Seconds to wait for one call before giving up on it (and cancelling it on the server); per server:
-    `agentlab run --mcp-timeout LABEL=SECONDS`."""
+    """Seconds to wait for one call before giving up on it (and cancelling it on the server); on the
+    command line, `agentlab run --mcp COMMAND --mcp-timeout SECONDS`."""
     startup: float = 30.0
     """Seconds to wait for the server to start and answer the handshake (a cold Python server takes a few)."""
     approve: frozenset[str] = frozenset()
