@@ -1,6 +1,7 @@
 """A broken MCP server, written by hand on raw JSON-RPC (2025-11-25, the legacy handshake): it lists its
 tools, then answers every call with a result that is not valid MCP (tests/test_mcp_import.py), or with
-`--not-json` with a line on stdout that is not JSON-RPC at all (tests/test_mcp_edges.py).
+`--not-json` with a line on stdout that is not JSON-RPC at all; with `--banner` it greets on stdout before
+the handshake, as careless servers do (tests/test_mcp_edges.py).
 
 Its second tool, `batch`, requires MCP Tasks (`execution.taskSupport: required`), as some servers'
 long-running tools do; agentlab leaves such tools out.
@@ -26,6 +27,8 @@ TOOLS = [
     },
 ]
 NOT_JSON = "--not-json" in sys.argv
+if "--banner" in sys.argv:
+    print("garbage server v0 ready", flush=True)
 
 
 def reply(request: dict[str, object], result: object = None, error: object = None) -> None:

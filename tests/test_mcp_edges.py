@@ -123,6 +123,11 @@ def test_garbage_on_stdout_is_not_valid_mcp_at_once_without_a_traceback(capfd: p
     assert "Failed to parse" not in err
 
 
+def test_a_banner_before_the_handshake_is_not_valid_mcp_at_once() -> None:
+    with pytest.raises(ServiceError, match="could not be started: wrote 'garbage server v0 ready' on stdout"):
+        import_tools(McpServer(f"{GARBAGE} --banner", timeout=30, startup=600))  # not a wait for 600 s
+
+
 def test_a_timed_out_read_only_tool_is_tried_once() -> None:
     toolset = import_tools(McpServer(INVENTORY, name="inventory", timeout=1.0))
     assert toolset.policies["hang"].retry.attempts == 3 and not toolset.policies["hang"].retry.on_timeout
