@@ -41,7 +41,7 @@ def test_an_agent_asking_for_20_documents_and_k_2031_stays_inside_a_4096_token_c
     assert max(server.prompt_tokens) + MAX_TOKENS <= N_CTX, server.prompt_tokens
     # the loop keeps the whole conversation; the trace says what the model was not sent
     assert len([m for m in result.messages if m["role"] == "tool"]) == 3
-    fitted = [e for e in result.trace.events if e.what == "context fitted"]
+    fitted = [e for e in result.trace.events if e.what.startswith("context fitted: ")]
     assert len(fitted) == 3 and all(e.outcome == "trimmed" for e in fitted)
     assert "earlier turn(s) dropped" in fitted[-1].detail and "tokens left out" in fitted[-1].detail
     last = result.trace.events.index(fitted[-1])

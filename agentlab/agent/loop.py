@@ -105,7 +105,8 @@ def _reason(messages: list[Message], trace: Trace, tool_choice: str = "auto") ->
     what = ", ".join(f"{c.name}({c.arguments[:60]})" for c in reply.tool_calls) or "final answer"
     trace.add("model", what, start, time.time(), reply.finish_reason, (reply.content or "")[:500])
     if "context_budget" in reply.usage:  # the model was sent a fitted conversation: say what it left out
-        trace.add("model", "context fitted", start, start, "trimmed", context_note(reply.usage))
+        note = context_note(reply.usage)
+        trace.add("model", f"context fitted: {note}", start, start, "trimmed", note)
     return reply
 
 

@@ -162,6 +162,5 @@ def context_note(usage: dict[str, int]) -> str:
     return (
         f"{usage.get('context_dropped_turns', 0)} earlier turn(s) dropped, "
         f"{usage.get('context_cut_messages', 0)} message(s) cut, "
-        f"~{usage.get('context_dropped_tokens', 0)} tokens left out to fit a prompt budget of "
-        f"{usage.get('context_budget', 0)} tokens"
+        f"~{usage.get('context_dropped_tokens', 0)} tokens left out (prompt budget {usage.get('context_budget', 0)})"
     )
