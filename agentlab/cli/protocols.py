@@ -178,7 +178,8 @@ def run_toolkit(args: argparse.Namespace, base: Toolkit | None = None) -> Toolki
     from agentlab.protocols.mcp_toolkit import McpToolkit  # noqa: PLC0415  (imports the MCP SDK)
 
     approve = frozenset(getattr(args, "approve", []))
-    return McpToolkit(extra=base.extra, policies=base.policies, servers=_servers(args), approve=approve)
+    given = {"extra": base.extra, "extra_roles": base.extra_roles, "policies": base.policies}
+    return McpToolkit(**given, servers=_servers(args), approve=approve)
 
 
 def run_runner(args: argparse.Namespace, model: Model, base: Toolkit | None = None) -> Runner | None:

@@ -117,7 +117,10 @@ def workspace(catalog_dir: str | Path | None = None, seed: int = 7) -> Iterator[
     with ApiService(catalog.live, faults=faults, rate_limit=rpc.RateLimit(per_second=2000.0, burst=200)) as api:
         tools = [price_tool(ApiClient(api.base_url, timeout=5.0)), document_tool(), *debug_tools()]
         policies = {"get_price": PRICE_POLICY, "run_tests": DEFAULT_POLICIES["run_python"]}
-        toolkit = Toolkit(extra=tuple(tools), policies=policies)
+        # the analyst combines what it is given: no tools (as in the built-in toolkit)
+        toolkit = Toolkit(
+            extra=tuple(tools), extra_roles=frozenset({"researcher", "coder", "critic"}), policies=policies
+        )
         described = [(t.name, t.description) for t in [*tools, *Toolkit().tools_for("researcher")]]
         yield Workspace(toolkit, collections_block(described, _collections(catalog)), catalog, api)
 

@@ -7,12 +7,12 @@ only the tool's name, description and JSON schema, as a real model would. The ru
    - `enum`: the value the goal names (all of its words appear in the goal, a file's extension aside);
    - ids shaped like the schema's examples (`examples`, or "e.g. NR-1001" / "'Europe/London'" in its
      description): the goal's tokens of the same shape, same prefix for ids like `NR-1001` (several: one
-     call each, in parallel);
+     call each, in parallel); a parameter with examples takes nothing of another shape;
    - `pattern`: the first match in the goal; `format` (date-time, date, time, email, uri): likewise;
    - a search-like name (query, q, question, text, topic, search): the goal's words, reformulated by turn;
    - a code-like name (code, expression, source, program): the goal's arithmetic, if it has some (specific);
    - an id-like name (…id, …sku, …key, incident) with no examples: the goal's ids, one call each;
-   - k / limit / top_k: 5 per turn, at most 15; another number: the goal's numbers in order;
+   - k / limit / top_k: 5 per turn, at most 15; another number: the goal's numbers in order (specific);
    - otherwise its `default`, if it has one; else it stays empty.
    A tool with an empty required parameter cannot be called.
 2. **Choose** among the callable tools the most relevant: the stemmed words its name and description share
@@ -146,13 +146,15 @@ def _fill_specific(name: str, prop: dict[str, Any], goal: str, filled: _Filled) 
         if value is not None:
             filled.base[name], filled.specific = value, filled.specific + 1
         return True
-    shaped = _like_examples(goal, _examples(prop))
+    examples = _examples(prop)
+    shaped = _like_examples(goal, examples)
     if shaped:
         if len(shaped) > 1 and filled.fan is None:
             filled.fan = (name, shaped)
         else:
             filled.base[name] = shaped[0]
         filled.specific += 1
+    if examples:  # the examples say what fits: an id of another shape does not (INC-2108 is not a SKU)
         return True
     for regex in (prop.get("pattern"), _FORMATS.get(str(prop.get("format")))):
         found = re.search(str(regex).strip("^$"), goal) if regex else None
@@ -186,6 +188,7 @@ def _fill_one(name: str, prop: dict[str, Any], goal: str, turn: int, filled: _Fi
     elif kind in ("integer", "number") and numbers:
         value = numbers.pop(0)
         filled.base[name] = int(value) if kind == "integer" and value.is_integer() else value
+        filled.specific += 1
 
 
 def fill(fn: dict[str, Any], goal: str, turn: int) -> tuple[list[dict[str, Any]], int] | None:
