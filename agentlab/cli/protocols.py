@@ -178,8 +178,10 @@ def run_toolkit(args: argparse.Namespace, base: Toolkit | None = None) -> Toolki
     from agentlab.protocols.mcp_toolkit import McpToolkit  # noqa: PLC0415  (imports the MCP SDK)
 
     approve = frozenset(getattr(args, "approve", []))
-    given = {"extra": base.extra, "extra_roles": base.extra_roles, "policies": base.policies}
-    return McpToolkit(**given, servers=_servers(args), approve=approve)
+    servers = _servers(args)
+    return McpToolkit(
+        extra=base.extra, extra_roles=base.extra_roles, policies=base.policies, servers=servers, approve=approve
+    )
 
 
 def run_runner(args: argparse.Namespace, model: Model, base: Toolkit | None = None) -> Runner | None:
