@@ -43,8 +43,10 @@ def test_prices_fan_out_flags_exactly_the_seven_mispriced_skus(process_cluster: 
     ok, why = check_prices(_answer(done.stdout), load_catalog())
     assert ok, why
     assert "get_price" in done.stdout  # through the live price API, under its RPC contract
-    ideal = float(SPEEDUP.search(done.stdout).group(2))  # type: ignore[union-attr]
-    assert ideal > 5  # forty independent sub-tasks: the sum-over-max ideal is far above 1x
+    # the speedup is printed beside the ideal; both are measured, so only their presence and the plan's
+    # shape (forty sub-tasks after nothing) are pinned, not how fast this machine was
+    assert SPEEDUP.search(done.stdout) is not None
+    assert all(line.split()[3] == "-" for line in _plan(done.stdout).splitlines())
 
 
 def test_briefs_fan_out_writes_one_brief_with_all_36_key_phrases(process_cluster: Any) -> None:
@@ -53,7 +55,7 @@ def test_briefs_fan_out_writes_one_brief_with_all_36_key_phrases(process_cluster
     assert len(_plan(done.stdout).splitlines()) == 12 and "read_document" in done.stdout
     ok, why = check_brief(_answer(done.stdout))
     assert ok, why
-    assert float(SPEEDUP.search(done.stdout).group(2)) > 2  # type: ignore[union-attr]
+    assert SPEEDUP.search(done.stdout) is not None
 
 
 def test_debug_chain_runs_the_test_before_and_after_the_patch_and_states_the_fix(process_cluster: Any) -> None:
@@ -65,7 +67,8 @@ def test_debug_chain_runs_the_test_before_and_after_the_patch_and_states_the_fix
     ok, why = check_fix(answer)
     assert ok, why
     assert "before the patch: 1 failed, 6 passed; after it: 7 passed" in answer
-    assert float(SPEEDUP.search(done.stdout).group(2)) == pytest.approx(1.0)  # type: ignore[union-attr]
+    # a chain: its critical path is all of it, so the ideal is exactly 1x however long each step took
+    assert SPEEDUP.search(done.stdout).group(2) == "1.00"  # type: ignore[union-attr]
 
 
 def test_four_thousand_products_plan_four_thousand_price_sub_tasks(process_cluster: Any, tmp_path: Path) -> None:
