@@ -25,13 +25,14 @@ from agentlab.agent.loop import run_agent
 from agentlab.analysis import expected_turns
 from agentlab.cli import protocols
 from agentlab.cli.model_options import add_model_arguments, is_real, model_from_args
-from agentlab.cluster import connect, describe
+from agentlab.cluster import connect, describe, silence_from_env
 from agentlab.course.goals import Workspace, workspace
 from agentlab.course.seedplan import report, run_on_cluster, seed_plan
 from agentlab.data import demo_goal
 from agentlab.durable.journal import run_frame, runs_frame
 from agentlab.durable.sqlite import SqliteJournal, default_path
 from agentlab.errors import AgentlabError, UsageError
+from agentlab.fanout.rounds import FanOutPolicy
 from agentlab.fanout.supervisor import FanOutResult, Supervisor
 from agentlab.identity import identify
 from agentlab.steps import SubTask
@@ -76,7 +77,9 @@ def _fan_out(goal: str, args: argparse.Namespace, space: Workspace | None = None
             model = model_from_args(args)
             runner = protocols.run_runner(args, model, space.toolkit if space else None)  # None: the default
             context = space.context if space else ""
-            result = Supervisor(client, model, runner=runner, journal=journal, context=context).run(goal, run_id=run_id)
+            policy = FanOutPolicy(silence=silence_from_env())  # a cut-off cluster ends the run: exit 2
+            supervisor = Supervisor(client, model, runner=runner, journal=journal, context=context, policy=policy)
+            result = supervisor.run(goal, run_id=run_id)
     finally:
         if journal is not None:
             journal.close()

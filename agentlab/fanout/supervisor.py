@@ -109,8 +109,9 @@ class Supervisor:
         if callable(self.dispatch):
             return self.dispatch(runner)
         assert self.client is not None  # checked in __init__
-        make = LaneDispatcher if self.dispatch == "lanes" else FuturesDispatcher
-        return make(self.client, runner)
+        if self.dispatch == "lanes":
+            return LaneDispatcher(self.client, runner, silence=self.policy.silence)
+        return FuturesDispatcher(self.client, runner, silence=self.policy.silence)
 
     def _step(
         self,
