@@ -174,3 +174,16 @@ def test_nothing_is_left_behind_even_when_the_test_fails() -> None:
         raise ClusterError("a test failed here")
     assert cluster.leftovers() == []
     assert not [ns for ns in netns.list_namespaces() if ns.startswith(cluster.prefix)]
+
+
+def test_links_delay_dask_messages_one_way_each() -> None:
+    """0.1 s one way between the client and the scheduler: any question to the scheduler takes a round trip
+    (a lower bound, so a loaded machine cannot make it flaky); the workers, 0 s away, are not delayed."""
+    with HostCluster(n_workers=1, nthreads=2, latency={("client", "sched"): 0.1}) as cluster:
+        links = cluster.links()
+        assert links.one_way("client", "sched") == links.one_way("sched", "client") == (0.1, 0.0)
+        assert links.one_way("w0", "sched") == (0.0, 0.0)
+        client = cluster.clients[0]
+        start = time.perf_counter()
+        client.run_on_scheduler(os.getpid)
+        assert time.perf_counter() - start >= 0.2

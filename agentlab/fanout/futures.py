@@ -134,7 +134,7 @@ class FuturesDispatcher:
         self.heard = time.monotonic()
         while not self.finished.empty():
             keys.append(self.finished.get_nowait())
-        done = []
+        done, ready = [], []
         for key in keys:
             entry = self.futures.pop(key, None)
             if entry is None:
@@ -144,13 +144,25 @@ class FuturesDispatcher:
                 # "lost": its worker died holding the result; Dask recomputes it, so wait for it again
                 self.futures[key] = entry
                 future.add_done_callback(lambda _, key=key: self.finished.put(key))
-                continue
-            if future.status == "finished":
-                done.append((key, as_result(work, future.result())))
+            elif future.status == "finished":
+                ready.append((key, work, future))
             else:
                 error = future.exception() if future.status == "error" else future.status
                 done.append((key, failed(work, f"{type(error).__name__}: {error}")))
+        # one gather for every finished result, not one fetch (a round trip to its worker) each
+        values = self.client.gather([future for _, _, future in ready], errors="skip") if ready else []
+        if len(values) == len(ready):
+            done += [(key, as_result(work, value)) for (key, work, _), value in zip(ready, values, strict=True)]
+        else:  # some result was lost on the way (its worker died): take them one by one
+            done += [(key, self._one(work, future)) for key, work, future in ready]
         return done
+
+    @staticmethod
+    def _one(work: Work, future: Future[Any]) -> SubTaskResult:
+        try:
+            return as_result(work, future.result())
+        except Exception as exc:
+            return failed(work, f"{type(exc).__name__}: {exc}")
 
     def _check_cluster(self) -> None:
         """After `silence` seconds without a result, ask the scheduler; silent too: the cluster is lost."""

@@ -112,11 +112,15 @@ class Lane:
         await asyncio.sleep(0)  # let them start (up to their first wait) before the answer is written
         return len(works)
 
-    async def collect(self, wait: float) -> bytes:
-        """Every result finished since the last call (packed), waiting up to `wait` s for the first."""
+    async def collect(self, wait: float, linger: float = 0.0) -> bytes:
+        """Every result finished since the last call (packed), waiting up to `wait` s for the first — and
+        then `linger` s more while sub-tasks still run, so the rest of a burst rides in this reply rather
+        than one a round trip later."""
         if not self.finished:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.news.wait(), wait)
+        if linger > 0 and self.finished and self.running:
+            await asyncio.sleep(linger)
         finished, self.finished = self.finished, []
         self.news.clear()
         return pack(finished)
@@ -161,11 +165,14 @@ class _LaneHandle:
         self.collector: asyncio.Future[None] | None = None
         self.closed = False  # the dispatcher is done with it: stop collecting
         self.silent = False  # a call went unanswered past its limit (reported once)
+        self.linger = 0.0  # how long a collect waits for more results after the first (LaneDispatcher.linger)
 
 
-async def _call(client: Client, lane: _LaneHandle, function: str, argument: Any) -> Any:
+async def _call(client: Client, lane: _LaneHandle, function: str, *arguments: Any) -> Any:
     """Call one of the lane's methods directly (client → worker, no scheduler hop)."""
-    reply = await client.rpc(lane.address).actor_execute(function=function, actor=lane.key, args=[argument], kwargs={})
+    reply = await client.rpc(lane.address).actor_execute(
+        function=function, actor=lane.key, args=list(arguments), kwargs={}
+    )
     if reply.get("status") != "OK":
         raise ClusterError(f"the lane on {lane.address} failed: {reply.get('exception')!r}")
     return reply["result"]
@@ -202,7 +209,8 @@ async def _collect(client: Client, lane: _LaneHandle, outbox: queue.Queue[Any], 
     still collected from, so that results it sends after a partition heals arrive (and are ignored)."""
     try:
         while lane.sent > 0 and not lane.closed:
-            results = unpack(await _patient(_call(client, lane, "collect", wait), lane, outbox, wait + silence))
+            reply = await _patient(_call(client, lane, "collect", wait, lane.linger), lane, outbox, wait + silence)
+            results = unpack(reply)
             if results:
                 lane.sent -= len(results)
                 outbox.put((lane.number, results, None))
@@ -225,12 +233,14 @@ class LaneDispatcher:
         eager: int = 512,
         wait: float = 0.5,
         silence: float = 30.0,
+        linger: float = 0.0,
     ) -> None:
         """`wait`: the long poll (seconds a collecting call waits for a first result). `silence`: seconds a
-        lane may leave a call unanswered beyond that before it counts as lost (`FanOutPolicy.silence`)."""
+        lane may leave a call unanswered beyond that before it counts as lost (`FanOutPolicy.silence`).
+        `linger`: seconds a collecting call waits, after its first result, for more (`Lane.collect`)."""
         check_runner(runner)
         self.client, self.runner, self.calls_per_lane, self.threads = client, runner, calls_per_lane, threads
-        self.eager, self.wait, self.silence = eager, wait, silence
+        self.eager, self.wait, self.silence, self.linger = eager, wait, silence, linger
         self.late = 0  # results that came from a lane after it was lost: not taken
         self.lanes: dict[int, _LaneHandle] = {}
         self._next_lane = 0
@@ -256,6 +266,7 @@ class LaneDispatcher:
                     future.result(timeout=10)
                     address = self.client.who_has([future])[future.key][0]
                     self.lanes[self._next_lane] = _LaneHandle(self._next_lane, future, address)
+                    self.lanes[self._next_lane].linger = self.linger
                     self._next_lane += 1
                 except Exception:  # that worker died while the lane was being built: use the others
                     future.cancel()

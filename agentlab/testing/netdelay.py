@@ -143,6 +143,8 @@ class DelayedTCP(TCP):
 
     def close(self) -> Any:
         """Close after what was written has left, as a TCP close sends its buffer before the FIN."""
+        if not self._queue:
+            return super().close()
         return asyncio.ensure_future(self._close_after_drain())
 
     async def _close_after_drain(self) -> None:
