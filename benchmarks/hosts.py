@@ -20,8 +20,8 @@ per worker) happens once per dispatcher, before the round, and is not counted. e
 `vs 0 ms` is wall minus the 0 ms wall, over the round trip the latency adds: 1.0 means the latency
 cost exactly one round trip.
 
-It also measures, for the projection in benchmarks/README.md: CPU seconds per sub-task in the client
-process, on the scheduler and on the workers, for wide10000 on lanes and on futures at 0 ms.
+It also measures, for the projection in benchmarks/README.md: CPU time per sub-task in the client
+process, on the scheduler and on the workers, for the widest round each dispatcher ran at 0 ms.
 """
 
 from __future__ import annotations
@@ -116,8 +116,9 @@ def measure(latency: float, args: argparse.Namespace, table: dict[tuple[str, str
                 dispatcher = make(client, runner, **args.lane_options) if kind == "lanes" else make(client, runner)
                 repeats = 1 if name == "wide10000" else args.repeats
                 table[(name, kind, latency)] = timed(lambda p=plan, d=dispatcher: fan_out(p, d), repeats)
-                if latency == 0 and name == "wide10000":
-                    args.costs[kind] = costs(client, plan, dispatcher)
+                widest = "wide1000" if kind == "futures" and args.skip_futures_10k else "wide10000"
+                if latency == 0 and name == widest:
+                    args.costs[(kind, name)] = costs(client, plan, dispatcher)
                 dispatcher.close()
                 print(
                     f"  {latency * 1e3:4g} ms  {name:<10} {kind:<8} {table[(name, kind, latency)]:7.3f} s", flush=True
@@ -141,9 +142,9 @@ def report(table: dict[tuple[str, str, float], float], latencies: list[float], a
                 print(
                     f"{name:<10} {kind:<8} {latency * 1e3:5g}ms {wall:8.3f} {ideal:8.3f} {ideal / wall:10.2f} {added}"
                 )
-    for kind, (client_us, scheduler_us, workers_us) in args.costs.items():
+    for (kind, name), (client_us, scheduler_us, workers_us) in args.costs.items():
         print(
-            f"\nCPU per sub-task, wide10000 on {kind} at 0 ms: client {client_us:.0f} µs, scheduler "
+            f"\nCPU per sub-task, {name} on {kind} at 0 ms: client {client_us:.0f} µs, scheduler "
             f"{scheduler_us:.0f} µs, workers {workers_us:.0f} µs (all workers together)"
         )
 
@@ -156,11 +157,14 @@ def main() -> None:
     parser.add_argument("--wait", type=float, default=None, help="lanes' long poll (default: the dispatcher's)")
     parser.add_argument("--eager", type=int, default=None, help="lanes' first flush (default: the dispatcher's)")
     parser.add_argument("--linger", type=float, default=None, help="lanes' linger after a first result")
+    parser.add_argument("--adaptive-linger", action="store_true", help="lanes linger half their round trip")
     parser.add_argument("--dispatchers", default="lanes,futures")
     parser.add_argument("--workloads", default="seed8,wide1000,wide10000,agents100")
     args = parser.parse_args()
     options = {"wait": args.wait, "eager": args.eager, "linger": args.linger}
     args.lane_options = {k: v for k, v in options.items() if v is not None}
+    if args.adaptive_linger:
+        args.lane_options["linger"] = None
     args.costs = {}
     latencies = [float(x) / 1e3 for x in args.latencies.split(",")]
     table: dict[tuple[str, str, float], float] = {}

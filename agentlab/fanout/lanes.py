@@ -114,13 +114,19 @@ class Lane:
 
     async def collect(self, wait: float, linger: float = 0.0) -> bytes:
         """Every result finished since the last call (packed), waiting up to `wait` s for the first — and
-        then `linger` s more while sub-tasks still run, so the rest of a burst rides in this reply rather
-        than one a round trip later."""
+        then, while results keep coming less than `linger` s apart (at most 10 × `linger` in all), for the
+        rest of the burst: it rides in this reply instead of one a round trip later."""
         if not self.finished:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.news.wait(), wait)
-        if linger > 0 and self.finished and self.running:
-            await asyncio.sleep(linger)
+        if linger > 0 and self.finished:
+            until = asyncio.get_running_loop().time() + 10 * linger
+            while self.running and asyncio.get_running_loop().time() < until:
+                self.news.clear()
+                try:
+                    await asyncio.wait_for(self.news.wait(), linger)
+                except TimeoutError:
+                    break
         finished, self.finished = self.finished, []
         self.news.clear()
         return pack(finished)
@@ -165,7 +171,8 @@ class _LaneHandle:
         self.collector: asyncio.Future[None] | None = None
         self.closed = False  # the dispatcher is done with it: stop collecting
         self.silent = False  # a call went unanswered past its limit (reported once)
-        self.linger = 0.0  # how long a collect waits for more results after the first (LaneDispatcher.linger)
+        self.linger: float | None = None  # a collect's wait for more results after its first (None: adaptive)
+        self.round_trip = 0.0  # the last `start` call's time there and back, as the client saw it
 
 
 async def _call(client: Client, lane: _LaneHandle, function: str, *arguments: Any) -> Any:
@@ -194,8 +201,10 @@ async def _send(
 ) -> None:
     """On the client's event loop: start a batch on a lane, then make sure someone collects from it."""
     lane.sent += len(batch)
+    sent = asyncio.get_running_loop().time()
     try:
         await _patient(_call(client, lane, "start", pack(batch)), lane, outbox, silence)
+        lane.round_trip = asyncio.get_running_loop().time() - sent
     except Exception as exc:  # the lane's worker died, or the call could not be delivered
         outbox.put((lane.number, None, exc))
         return
@@ -209,7 +218,8 @@ async def _collect(client: Client, lane: _LaneHandle, outbox: queue.Queue[Any], 
     still collected from, so that results it sends after a partition heals arrive (and are ignored)."""
     try:
         while lane.sent > 0 and not lane.closed:
-            reply = await _patient(_call(client, lane, "collect", wait, lane.linger), lane, outbox, wait + silence)
+            linger = lane.linger if lane.linger is not None else min(lane.round_trip / 2, 0.02)
+            reply = await _patient(_call(client, lane, "collect", wait, linger), lane, outbox, wait + silence)
             results = unpack(reply)
             if results:
                 lane.sent -= len(results)
@@ -233,11 +243,13 @@ class LaneDispatcher:
         eager: int = 512,
         wait: float = 0.5,
         silence: float = 30.0,
-        linger: float = 0.0,
+        linger: float | None = 0.0,
     ) -> None:
         """`wait`: the long poll (seconds a collecting call waits for a first result). `silence`: seconds a
         lane may leave a call unanswered beyond that before it counts as lost (`FanOutPolicy.silence`).
-        `linger`: seconds a collecting call waits, after its first result, for more (`Lane.collect`)."""
+        `linger`: how far apart results may come and still share a reply (`Lane.collect`); None: half the
+        lane's round trip as last measured, at most 20 ms (meant to save the round trip a burst's stragglers
+        wait for across a network; benchmarks/hosts.py measured no clear gain, so it is off by default)."""
         check_runner(runner)
         self.client, self.runner, self.calls_per_lane, self.threads = client, runner, calls_per_lane, threads
         self.eager, self.wait, self.silence, self.linger = eager, wait, silence, linger
