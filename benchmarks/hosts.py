@@ -27,6 +27,8 @@ process, on the scheduler and on the workers, for the widest round each dispatch
 from __future__ import annotations
 
 import argparse
+import asyncio
+import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -67,6 +69,20 @@ def workloads() -> dict[str, tuple[Plan, Any, float]]:
 def one_loop(plan: Plan, runner: Any) -> float:
     """An agent loop's own latency, alone in this process (median of 5): the critical path of independent loops."""
     return statistics.median(runner(Work("one", t, identify("one", t))).duration for t in plan.tasks[:5])
+
+
+def in_process(width: int, seconds: float = 0.2) -> float:
+    """The in-process limit: the same waits as `asyncio.gather` in this process, no distribution (median of 3)."""
+
+    async def wide() -> None:
+        await asyncio.gather(*(asyncio.sleep(seconds) for _ in range(width)))
+
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        asyncio.run(wide())
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def fan_out(plan: Plan, dispatcher: Any) -> None:
@@ -142,6 +158,17 @@ def report(table: dict[tuple[str, str, float], float], latencies: list[float], a
                 print(
                     f"{name:<10} {kind:<8} {latency * 1e3:5g}ms {wall:8.3f} {ideal:8.3f} {ideal / wall:10.2f} {added}"
                 )
+    print("\nwide rounds on lanes beside the in-process limit plus the round trip (target: within 1.25x):")
+    for name, width in (("wide1000", 1000), ("wide10000", 10000)):
+        limit = in_process(width)
+        for latency in latencies:
+            wall = table.get((name, "lanes", latency))
+            if wall is not None:
+                target = limit + 2 * latency
+                ratio = wall / target
+                print(f"  {name:<10} {latency * 1e3:5g}ms  wall {wall:.3f}  limit+RTT {target:.3f}  ratio {ratio:.2f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak resident memory of the client process: {peak:.0f} MiB (after rounds of up to 10,000 sub-tasks)")
     for (kind, name), (client_us, scheduler_us, workers_us) in args.costs.items():
         print(
             f"\nCPU per sub-task, {name} on {kind} at 0 ms: client {client_us:.0f} µs, scheduler "

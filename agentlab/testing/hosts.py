@@ -16,7 +16,7 @@ Dask's defaults suit a data centre, not a test: a silent worker is dropped after
 runs with `DASK_CONFIG` values a test can afford (`TIMEOUTS`); agentlab's own rounds notice an
 unreachable worker or scheduler after their policy's `silence`. Every namespace, link and process made
 is removed on exit, also when the block raises (and at interpreter exit, if a test never got there);
-`leftovers()` says what is still there. Needs root: `netns.unavailable()` says why not.
+`leftovers()` says what is still there. Needs root: `unavailable()` says why not.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ from typing import Any
 from distributed import Client
 
 from agentlab.errors import ClusterError
-from agentlab.testing import netdelay, netns
+from agentlab.testing.netdelay import HOST_ENV, LINKS_ENV, Links, install, uninstall
+from agentlab.testing.netns import Switch, inside, list_namespaces, unavailable
 
 __all__ = ["TIMEOUTS", "HostCluster"]
 
@@ -87,7 +88,7 @@ class HostCluster:
         self.config = {**TIMEOUTS, **(config or {})}
         self.startup_timeout = startup_timeout
         self.prefix = f"{PREFIX}{os.getpid()}-{next(_counter)}-"
-        self.switch = netns.Switch(self.prefix)
+        self.switch = Switch(self.prefix)
         self.dir = Path(tempfile.mkdtemp(prefix="agentlab-hosts-"))
         self.scheduler_file = str(self.dir / "scheduler.json")
         self.links_file = str(self.dir / "links.json")
@@ -108,7 +109,7 @@ class HostCluster:
     def address(self) -> str:
         return f"tcp://{self.ip('sched')}:8786"
 
-    def links(self) -> netdelay.Links:
+    def links(self) -> Links:
         """Who is where, and each direction's delay and loss, from `latency` and `loss`."""
 
         def table(spec: dict[tuple[str, str], float]) -> dict[str, float]:
@@ -122,10 +123,10 @@ class HostCluster:
             return out
 
         hosts = {address: host for host, address in self.switch.hosts.items()}
-        return netdelay.Links(hosts, table(self.latency), table(self.loss))
+        return Links(hosts, table(self.latency), table(self.loss))
 
     def start(self) -> HostCluster:
-        reason = netns.unavailable()
+        reason = unavailable()
         if reason:
             raise ClusterError(f"cannot make a multi-host cluster here: {reason}")
         atexit.register(self.stop)
@@ -183,7 +184,7 @@ class HostCluster:
     def env(self, host: str) -> dict[str, str]:
         """The environment of a process on `host`: the Dask settings, and where it is for its link delays."""
         settings = {_env_name(key): value for key, value in self.config.items()}
-        return {**os.environ, **settings, netdelay.LINKS_ENV: self.links_file, netdelay.HOST_ENV: host}
+        return {**os.environ, **settings, LINKS_ENV: self.links_file, HOST_ENV: host}
 
     def spawn(self, host: str, module: str, *args: str) -> subprocess.Popen[bytes]:
         """Run `python -m module args` on `host`, logging to the cluster's directory; stopped with it."""
@@ -205,12 +206,12 @@ class HostCluster:
     @contextmanager
     def on(self, host: str) -> Iterator[None]:
         """Run the block with this thread on `host`: sockets and threads it makes live there."""
-        with netns.inside(self.switch.namespace(host)):
+        with inside(self.switch.namespace(host)):
             yield
 
     def client(self, **kwargs: Any) -> Client:
         """A Dask client on host "client" (its IO thread and every connection it opens live there)."""
-        netdelay.install(self.links(), "client")
+        install(self.links(), "client")
         with self.on("client"):
             client = Client(self.address, **kwargs)
         self.clients.append(client)
@@ -264,7 +265,7 @@ class HostCluster:
             with contextlib.suppress(Exception):  # a client cut off from its scheduler may not close cleanly
                 client.close(timeout=2)
         self.clients.clear()
-        netdelay.uninstall()
+        uninstall()
         for proc in self.procs.values():
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -283,7 +284,7 @@ class HostCluster:
 
     def leftovers(self) -> list[str]:
         """What this cluster made that is still there: namespaces (and so links), live processes, files."""
-        left = [f"namespace {ns}" for ns in netns.list_namespaces() if ns.startswith(self.prefix)]
+        left = [f"namespace {ns}" for ns in list_namespaces() if ns.startswith(self.prefix)]
         left += [f"process {pid}" for pid in self.pids() if _alive(pid)]
         left += [f"directory {self.dir}"] if self.dir.exists() else []
         return left
