@@ -1,6 +1,7 @@
 """A fan-out across hosts: what one-way latency between the client and the cluster costs a round.
 
     python benchmarks/hosts.py [--latencies 0,1,5,10,25] [--repeats 2] [--skip-futures-10k]   (as root)
+    python benchmarks/hosts.py --partition      a worker cut off mid-round: its cost beside the bound
 
 Each latency gets a fresh `HostCluster` (`agentlab.testing.hosts`): a client host, a scheduler host and two
 worker hosts (network namespaces), with the given one-way delay on every client↔cluster link and 0.5 ms on
@@ -30,6 +31,7 @@ import argparse
 import asyncio
 import resource
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -120,7 +122,8 @@ def costs(client: Client, plan: Plan, dispatcher: Any) -> tuple[float, float, fl
 
 def measure(latency: float, args: argparse.Namespace, table: dict[tuple[str, str, float], float]) -> None:
     inside = {(a, b): INSIDE for a in ("sched", "w0", "w1") for b in ("sched", "w0", "w1") if a < b}
-    with HostCluster(n_workers=2, nthreads=32, latency={("client", "*"): latency, **inside}) as cluster:
+    loss = {("client", "*"): args.loss} if args.loss else {}
+    with HostCluster(n_workers=2, nthreads=32, latency={("client", "*"): latency, **inside}, loss=loss) as cluster:
         client = cluster.clients[0]
         for name, (plan, runner, _) in workloads().items():
             for kind in ("lanes", "futures"):
@@ -139,6 +142,39 @@ def measure(latency: float, args: argparse.Namespace, table: dict[tuple[str, str
                 print(
                     f"  {latency * 1e3:4g} ms  {name:<10} {kind:<8} {table[(name, kind, latency)]:7.3f} s", flush=True
                 )
+
+
+def partition_cost(silence: float = 1.0, wait: float = 0.25, seconds: float = 1.0, width: int = 20) -> None:
+    """A worker cut off mid-round: what it costs the round, beside the same round undisturbed, and the bound
+    (undisturbed + the lane's long poll + `silence` + one re-sent sub-task)."""
+    plan, runner = Plan([SubTask(f"p{i}", "wait") for i in range(width)]), SleepRunner(default=seconds)
+    with HostCluster(n_workers=2, nthreads=8) as cluster:
+        client = cluster.clients[0]
+        policy = FanOutPolicy(silence=silence)
+
+        def one(cut: bool) -> tuple[float, int, int]:
+            dispatcher = LaneDispatcher(client, runner, wait=wait, silence=silence)
+            timer = threading.Timer(seconds / 3, cluster.partition, ["w1"]) if cut else None
+            start = time.perf_counter()
+            if timer:
+                timer.start()
+            results = run_round(dispatcher, Plan(plan.tasks), policy, f"cut-{time.time()}")
+            wall = time.perf_counter() - start
+            if timer:
+                timer.join()
+                cluster.heal("w1")
+            dispatcher.close()
+            return wall, sum(r.ok for r in results.values()), len(results)
+
+        one(False)  # warm
+        calm = statistics.median(one(False)[0] for _ in range(2))
+        cut, done, taken = one(True)
+        bound = calm + wait + silence + seconds
+        print(
+            f"\nworker cut off mid-round ({width} sub-tasks of {seconds:g} s on 2 workers, silence {silence:g} s): "
+            f"undisturbed {calm:.2f} s, cut {cut:.2f} s, bound {bound:.2f} s; {width - done} lost, "
+            f"{taken - width} taken twice"
+        )
 
 
 def report(table: dict[tuple[str, str, float], float], latencies: list[float], args: argparse.Namespace) -> None:
@@ -186,6 +222,8 @@ def main() -> None:
     parser.add_argument("--linger", type=float, default=None, help="lanes' linger after a first result")
     parser.add_argument("--adaptive-linger", action="store_true", help="lanes linger half their round trip")
     parser.add_argument("--dispatchers", default="lanes,futures")
+    parser.add_argument("--partition", action="store_true", help="only: what a worker cut off costs a round")
+    parser.add_argument("--loss", type=float, default=0.0, help="loss rate on client<->cluster links (each way)")
     parser.add_argument("--workloads", default="seed8,wide1000,wide10000,agents100")
     args = parser.parse_args()
     options = {"wait": args.wait, "eager": args.eager, "linger": args.linger}
@@ -193,6 +231,9 @@ def main() -> None:
     if args.adaptive_linger:
         args.lane_options["linger"] = None
     args.costs = {}
+    if args.partition:
+        partition_cost()
+        return
     latencies = [float(x) / 1e3 for x in args.latencies.split(",")]
     table: dict[tuple[str, str, float], float] = {}
     for latency in latencies:

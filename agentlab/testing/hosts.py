@@ -140,7 +140,8 @@ class HostCluster:
             for host in self.workers:
                 self.start_worker(host)
             client = self.client()
-            client.wait_for_workers(self.n_workers, timeout=self.startup_timeout)
+            if self.n_workers:
+                client.wait_for_workers(self.n_workers, timeout=self.startup_timeout)
         except BaseException:
             self.stop()
             raise
