@@ -254,6 +254,8 @@ class LaneDispatcher:
         self.client, self.runner, self.calls_per_lane, self.threads = client, runner, calls_per_lane, threads
         self.eager, self.wait, self.silence, self.linger = eager, wait, silence, linger
         self.late = 0  # results that came from a lane after it was lost: not taken
+        self.lost: list[_LaneHandle] = []  # lanes given up on (their late answers are still collected)
+        self.cluster_lost: ClusterError | None = None  # raised by the next `completed`, once this batch is settled
         self.lanes: dict[int, _LaneHandle] = {}
         self._next_lane = 0
         self.pending: dict[str, Work] = {}
@@ -319,6 +321,8 @@ class LaneDispatcher:
     def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]:
         """Results that came in (waiting up to `timeout` s for one); with nothing in flight, it only takes in
         what lost lanes still send (counted in `late`)."""
+        if self.cluster_lost is not None:
+            raise self.cluster_lost
         if not self.in_flight and self.outbox.empty():
             return []
         try:
@@ -333,7 +337,10 @@ class LaneDispatcher:
                 self.late += len(results or ())
                 continue
             if error is not None:
-                self._lane_lost(number, error)
+                try:
+                    self._lane_lost(number, error)
+                except ClusterError as exc:  # the results already here are returned first, to be settled
+                    self.cluster_lost = exc
                 continue
             for key, result in results:
                 lane = self.in_flight.pop(key, None)
@@ -352,6 +359,7 @@ class LaneDispatcher:
         if not scheduler_answers(self.client, self.silence):
             self.lanes[number] = lane  # nothing is re-sent: close() lets it go
             raise cluster_lost(self.client, str(error), self.silence)
+        self.lost.append(lane)
         for key, work in lane.works.items():
             if self.in_flight.pop(key, None) is not None:
                 self.pending[key] = work
@@ -365,7 +373,7 @@ class LaneDispatcher:
             del lane.works[key]
 
     def close(self) -> None:
-        for lane in self.lanes.values():
+        for lane in [*self.lanes.values(), *self.lost]:
             lane.closed = True
         self.pending.clear()
         self.in_flight.clear()
