@@ -23,6 +23,7 @@ from agentlab.course.payments import PaymentRunner
 from agentlab.data import demo_goal
 from agentlab.durable.sqlite import SqliteJournal
 from agentlab.errors import ClusterError, MemoryUnavailable
+from agentlab.fanout.futures import FuturesDispatcher
 from agentlab.fanout.lanes import LaneDispatcher
 from agentlab.fanout.plan import Plan
 from agentlab.fanout.round import run_round
@@ -33,6 +34,7 @@ from agentlab.services.api import ApiService
 from agentlab.steps import SubTask
 from agentlab.testing import netns
 from agentlab.testing.hosts import HostCluster
+from agentlab.testing.runners import SleepRunner
 
 pytestmark = pytest.mark.skipif(
     netns.unavailable() is not None, reason=f"multi-host tests: {netns.unavailable()} (they run in CI as root)"
@@ -187,3 +189,21 @@ def test_links_delay_dask_messages_one_way_each() -> None:
         start = time.perf_counter()
         client.run_on_scheduler(os.getpid)
         assert time.perf_counter() - start >= 0.2
+
+
+def test_futures_too_end_with_a_clear_error_when_the_client_is_cut_off() -> None:
+    """One Dask future per sub-task: nothing comes back while the client is cut off, the scheduler does not
+    answer either, and after the policy's silence the round ends with "lost the cluster" (not a hang)."""
+    with HostCluster(n_workers=1, nthreads=4) as cluster:
+        client = cluster.clients[0]
+        plan = Plan([SubTask(f"s{i}", "wait") for i in range(4)])
+        dispatcher = FuturesDispatcher(client, SleepRunner(default=3.0), silence=SILENCE)
+        cut = threading.Timer(0.5, cluster.partition, ["client"])
+        cut.start()
+        try:
+            with pytest.raises(ClusterError, match="lost the cluster"):
+                run_round(dispatcher, plan, FanOutPolicy(silence=SILENCE), "cut-futures")
+        finally:
+            cut.join()
+            cluster.heal("client")
+            dispatcher.close()
