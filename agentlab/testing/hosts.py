@@ -16,7 +16,8 @@ Dask's defaults suit a data centre, not a test: a silent worker is dropped after
 runs with `DASK_CONFIG` values a test can afford (`TIMEOUTS`); agentlab's own rounds notice an
 unreachable worker or scheduler after their policy's `silence`. Every namespace, link and process made
 is removed on exit, also when the block raises (and at interpreter exit, if a test never got there);
-`leftovers()` says what is still there. Needs root: `unavailable()` says why not.
+`leftovers()` says what is still there; namespaces left by a process that was SIGKILLed (so ran no
+cleanup) are swept when the next cluster starts. Needs root: `unavailable()` says why not.
 """
 
 from __future__ import annotations
@@ -130,6 +131,7 @@ class HostCluster:
         if reason:
             raise ClusterError(f"cannot make a multi-host cluster here: {reason}")
         atexit.register(self.stop)
+        sweep()
         try:
             self.switch.start()
             for host in self.hosts:
@@ -300,6 +302,24 @@ class HostCluster:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def sweep() -> list[str]:
+    """Delete the namespaces a killed process left behind (named `agentlab-<pid>-...`, that pid gone): a
+    process killed with SIGKILL runs no cleanup. Processes still running inside them are killed first
+    (its temporary directory under /tmp stays). Returns the namespaces deleted."""
+    gone = []
+    for ns in list_namespaces():
+        parts = ns.split("-")
+        if not ns.startswith(PREFIX) or len(parts) < 3 or not parts[1].isdigit() or _alive(int(parts[1])):
+            continue
+        pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True, check=False).stdout
+        for pid in pids.split():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)
+        subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)
+        gone.append(ns)
+    return gone
 
 
 def _alive(pid: int) -> bool:
