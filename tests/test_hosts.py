@@ -5,7 +5,7 @@ real `dask scheduler` / `dask worker` processes on them, and pulls a host's cabl
 (CI runs as root); elsewhere the tests skip, saying so. What each costs (2 loaded cores): a cluster starts
 in ~3-4 s; the round's `silence` is 1 s, so a cut-off worker costs its round ~1.25 s (long poll + silence)
 and a cut-off client ends its run after ~2 s (silence + the scheduler's silence). Measured totals: the
-worker test 11-14 s, the CLI test 17-35 s (three `agentlab` processes' start-up), the memory test 7-17 s,
+worker test 11-14 s, the CLI test 17-35 s (two `agentlab` processes' start-up), the memory test 7-17 s,
 futures 10 s, the others 2-6 s each.
 """
 
