@@ -43,4 +43,39 @@ LAB_TASKS: dict[str, LabTasks] = {
             "turns": Task(("mean_turns", "finish_within")),
         },
     ),
+    "lab04": LabTasks(
+        "Durability",
+        "04_durability",
+        {
+            "key": Task(("payment_key",)),
+            "lost": Task(("lost_work",)),
+            "ledger": Task(("ledger",)),
+            "positions": Task(("position_log_right",)),
+        },
+    ),
+    "lab05": LabTasks(
+        "Shared memory",
+        "05_shared_memory",
+        {
+            "naive": Task(("naive_final",)),
+            "replay": Task(("rebuild",)),
+            "fence": Task(("fenced",)),
+            "view": Task(("plan_view",)),
+            "admit": Task(("completion_cap",)),
+            "fuse": Task(("fuse",)),
+        },
+    ),
+    "lab06": LabTasks(
+        "Protocols",
+        "06_protocols",
+        {
+            "schema": Task(("input_schema",)),
+            "contract": Task(("contract_of",)),
+            "sessions": Task(("servers_started",)),
+            "approval": Task(("gate",)),
+            "jsonrpc": Task(("tools_call",)),
+            "states": Task(("legal_life",)),
+            "deadline": Task(("delegation_outcome",)),
+        },
+    ),
 }
