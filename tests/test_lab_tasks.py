@@ -164,7 +164,7 @@ def test_every_task_of_labs_4_to_6_has_a_wrong_answer_here() -> None:
 
 @pytest.mark.parametrize("task", list(WRONG))
 def test_a_plausible_wrong_answer_fails_its_task_with_a_reason(task: str) -> None:
-    lab = task.split(".")[0]
+    lab = task.partition(".")[0]
     wrong, reason = WRONG[task]
     grade = check(task, {**_solutions(lab), **wrong})
     assert grade.points == 0, grade.text()

@@ -19,7 +19,9 @@ When the scheduler runs in this process (a local cluster), it notices A's refres
 already expired and given to B, and logs it as CRITICAL ("Refreshing an unknown lease ID ... may cause
 overbooking of the semaphore"): that log line *is* the double holding. `two_holders` collects what the
 scheduler's lock module logs while the story runs and returns it in `scheduler_said`, rather than letting
-it print as an unexplained red line. POSIX only (SIGSTOP). The scheduler checks leases every `lease-validation-interval` (10 s by default),
+it print as an unexplained red line.
+
+POSIX only (SIGSTOP). The scheduler checks leases every `lease-validation-interval` (10 s by default),
 so A's lease ends that much after its timeout at most; lab 05 starts its cluster with a shorter one.
 """
 
