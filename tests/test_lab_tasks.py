@@ -89,6 +89,7 @@ WRONG: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "lab04.ledger": ({"ledger": lambda attempts: list({a[1]: list(a) for a in attempts}.values())}, "two keys"),
     "lab04.positions": ({"position_log_right": lambda plan, done: len(set(plan) & set(done))}, "i-th sub-task"),
+    "lab05.lease": ({"longest_wait": lambda lease_timeout, interval: lease_timeout}, "next looks"),
     "lab05.naive": ({"naive_final": lambda schedule: sum(op == "write" for _, op in schedule)}, "both read 0"),
     "lab05.replay": ({"rebuild": lambda log: {key: value for _, key, value in log}}, "seq numbers"),
     "lab05.fence": ({"fenced": _strict_fence}, "may write more than once"),

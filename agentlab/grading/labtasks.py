@@ -57,6 +57,7 @@ LAB_TASKS: dict[str, LabTasks] = {
         "Shared memory",
         "05_shared_memory",
         {
+            "lease": Task(("longest_wait",)),
             "naive": Task(("naive_final",)),
             "replay": Task(("rebuild",)),
             "fence": Task(("fenced",)),

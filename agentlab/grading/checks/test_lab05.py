@@ -151,3 +151,15 @@ def test_a_small_k_lets_a_top_rank_win(answers: Answers) -> None:
     for k in (1, 60):
         got = list(answers.fuse(rankings, k))
         assert got == _rrf(rankings, k), f"{call('fuse', rankings, k)} returned {got!r}, expected {_rrf(rankings, k)!r}"
+
+
+@graded("lease")
+@pytest.mark.parametrize(("args", "expected"), [((30.0, 10.0), 40.0), ((0.5, 0.2), 0.7), ((1.0, 1.0), 2.0)])
+def test_a_paused_holders_lease_is_freed_within_timeout_plus_one_check(
+    answers: Answers, args: tuple[float, float], expected: float
+) -> None:
+    got = number(answers.longest_wait(*args), call("longest_wait", *args))
+    assert abs(got - expected) < 1e-9, (
+        f"{call('longest_wait', *args)} returned {got:g}, expected {expected:g}: the lease must first go unrefreshed "
+        f"for {args[0]:g} s, and the scheduler notices only when it next looks"
+    )
