@@ -300,6 +300,15 @@ def test_resume_preview_and_run_frame(journal: SqliteJournal) -> None:
     assert list(frame["summary"])[:3] == ["make_plan", "", "done: finding a"]
 
 
+def test_a_recorded_failure_is_not_shown_as_done(journal: SqliteJournal) -> None:
+    journal.append(Step(RUN, "subtask-a", "subtask", "r1/a", "done", encode_result(result("a"))))
+    journal.append(Step(RUN, "subtask-b", "subtask", "r1/b", "done", encode_result(result("b", "", "failed"))))
+    frame = run_frame(journal, RUN)
+    assert list(frame["status"]) == ["done", "failed (recorded)"]
+    preview = resume_preview(journal, RUN)  # a recorded failure is final for its attempt: replayed, not redone
+    assert list(preview["status"]) == ["done", "failed (recorded)"] and list(preview["action"]) == ["SKIP", "SKIP"]
+
+
 # --- crashes, threads, processes ---------------------------------------------------------------------
 
 WRITER = """

@@ -51,3 +51,126 @@ def test_a_missing_answer_says_which_cell_to_run() -> None:
 def test_an_unknown_task_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="lab01 has no task 'nope'; its tasks are turns"):
         check("lab01.nope", {})
+
+
+# --- labs 04, 05, 06: every task's solution passes; a plausible wrong answer fails with its reason -------------
+
+LABS_456 = ("lab04", "lab05", "lab06")
+SECTION_TASKS = {lab: [p for p in EXERCISES[lab].parts if p not in EXERCISES[lab].limits] for lab in LABS_456}
+"""Each lab's section tasks; its simulator-graded component (a part with a time limit of its own) is graded in
+tests/test_sim_components.py."""
+
+
+def _strict_fence(writes: list[Any]) -> list[Any]:
+    newest, accepted = None, []
+    for token, value in writes:
+        if newest is None or token > newest:  # refuses the newest holder's second write
+            newest = token
+            accepted.append(value)
+    return accepted
+
+
+def _greedy_view(sizes: list[Any], budget: int) -> list[str]:
+    plan, used = [], 0
+    for whole, summary in sizes:  # each entry as detailed as fits, whatever came before
+        if used + whole <= budget:
+            plan.append("whole")
+            used += whole
+        elif used + summary <= budget:
+            plan.append("summary")
+            used += summary
+        else:
+            plan.append("dropped")
+    return plan
+
+
+WRONG: dict[str, tuple[dict[str, Any], str]] = {
+    "lab04.key": ({"payment_key": lambda run, tool, args: f"{run}|{tool}|{args}"}, "in another order"),
+    "lab04.lost": (
+        {"lost_work": lambda intervals, kill_at: sum(e - s for s, e in intervals if s < kill_at < e)},
+        "two sub-tasks were in flight",
+    ),
+    "lab04.ledger": ({"ledger": lambda attempts: list({a[1]: list(a) for a in attempts}.values())}, "two keys"),
+    "lab04.positions": ({"position_log_right": lambda plan, done: len(set(plan) & set(done))}, "i-th sub-task"),
+    "lab05.lease": ({"longest_wait": lambda lease_timeout, interval: lease_timeout}, "next looks"),
+    "lab05.naive": ({"naive_final": lambda schedule: sum(op == "write" for _, op in schedule)}, "both read 0"),
+    "lab05.replay": ({"rebuild": lambda log: {key: value for _, key, value in log}}, "seq numbers"),
+    "lab05.fence": ({"fenced": _strict_fence}, "may write more than once"),
+    "lab05.view": ({"plan_view": _greedy_view}, "never shown in more detail"),
+    "lab05.admit": (
+        {
+            "completion_cap": lambda limit, spent, reserved, prompt, allowance: max(
+                0, min(allowance, limit - spent - prompt)
+            )
+        },
+        "reserved are not free",
+    ),
+    "lab05.fuse": ({"fuse": lambda rankings, k=60: list(dict.fromkeys(x for r in rankings for x in r))}, "rank 1"),
+    "lab06.schema": (
+        {
+            "input_schema": lambda params: {
+                "type": "object",
+                "properties": {n: {"type": "number" if t in ("int", "float") else "string"} for n, t, _ in params},
+                "required": [n for n, _, r in params if r],
+            }
+        },
+        "expected",
+    ),
+    "lab06.contract": (
+        {
+            "contract_of": lambda a: [
+                a.get("readOnlyHint", False) or a.get("idempotentHint", False),
+                a.get("destructiveHint", False),
+            ]
+        },
+        "says nothing about its effects",
+    ),
+    "lab06.sessions": ({"servers_started": lambda calls: len({w for w, _ in calls})}, "a crash, then the retry"),
+    "lab06.approval": (
+        {
+            "gate": lambda calls, approved: [
+                "run" if not needs or any(tool in names for names in approved.values()) else "refused"
+                for _, tool, needs in calls
+            ]
+        },
+        "for one run",
+    ),
+    "lab06.jsonrpc": (
+        {
+            "tools_call": lambda i, name, args: {
+                "jsonrpc": "2.0",
+                "id": i,
+                "method": "call_tool",
+                "params": {"name": name, "arguments": args},
+            }
+        },
+        "not the method MCP names",
+    ),
+    "lab06.states": (
+        {"legal_life": lambda s: bool(s) and s[-1] in {"completed", "failed", "canceled"}},
+        "expected False",
+    ),
+    "lab06.deadline": ({"delegation_outcome": lambda n, s, t: "completed" if n * s < t else "canceled"}, "0.4 s"),
+}
+
+
+@pytest.mark.parametrize("lab", LABS_456)
+def test_each_task_of_labs_4_to_6_passes_with_its_solution(lab: str) -> None:
+    solutions = _solutions(lab)
+    for part in SECTION_TASKS[lab]:
+        grade = check(f"{lab}.{part}", solutions)
+        assert grade.points == grade.max_points > 0, grade.text()
+
+
+def test_every_task_of_labs_4_to_6_has_a_wrong_answer_here() -> None:
+    assert set(WRONG) == {f"{lab}.{part}" for lab in LABS_456 for part in SECTION_TASKS[lab]}
+
+
+@pytest.mark.parametrize("task", list(WRONG))
+def test_a_plausible_wrong_answer_fails_its_task_with_a_reason(task: str) -> None:
+    lab = task.partition(".")[0]
+    wrong, reason = WRONG[task]
+    grade = check(task, {**_solutions(lab), **wrong})
+    assert grade.points == 0, grade.text()
+    assert reason in grade.parts[0].message, grade.parts[0].message
+    assert "### BEGIN SOLUTION" not in grade.parts[0].message

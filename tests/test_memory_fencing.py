@@ -3,6 +3,7 @@ lock while another holds it, and the store refuses its write because its fencing
 
 from __future__ import annotations
 
+import logging
 import sys
 import uuid
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from distributed import Client
 
 from agentlab.memory import Blackboard
-from agentlab.memory.fencing import two_holders
+from agentlab.memory.fencing import _scheduler_log, two_holders
 
 
 @pytest.mark.slow
@@ -28,3 +29,13 @@ def test_the_stale_lease_holders_write_is_refused(client: Client, tmp_path: Path
     assert not story.a_fenced_write.ok and story.a_fenced_write.reason == "fenced"
     assert story.a_fenced_write.entry is not None and story.a_fenced_write.entry.value == "B's report"
     assert story.a_naive_write.ok  # without its token, the stale holder overwrote B: the naive way
+
+
+def test_the_schedulers_lease_warning_is_collected_for_the_story_not_printed(caplog: pytest.LogCaptureFixture) -> None:
+    said: list[str] = []
+    with caplog.at_level(logging.DEBUG), _scheduler_log(said):
+        logging.getLogger("distributed.semaphore").critical("Refreshing an unknown lease ID 7 for report")
+    assert said == ["CRITICAL: Refreshing an unknown lease ID 7 for report"]
+    assert not caplog.records  # returned in TwoHolders.scheduler_said, not printed as a red line
+    logging.getLogger("distributed.semaphore").critical("after the story")  # outside it, logs go out as ever
+    assert [r.getMessage() for r in caplog.records] == ["after the story"] and len(said) == 1

@@ -23,6 +23,7 @@ from agentlab.agent.tools import Toolbox
 from agentlab.errors import ConfigError, UsageError
 from agentlab.services import _isolation, _per_run, _sandbox_init, sandbox
 from agentlab.services.sandbox import (
+    PROTECTIONS,
     SandboxLimits,
     SandboxPool,
     SandboxResult,
@@ -62,6 +63,10 @@ def host_can_fork() -> bool:
 
 
 # --- pure parts --------------------------------------------------------------------------------------
+
+
+def test_every_protection_reported_is_explained_in_its_order() -> None:
+    assert list(PROTECTIONS) == list(AVAILABLE)  # lab 00 shows one row per protection, with this meaning
 
 
 def test_limits_are_a_value_and_map_to_rlimits() -> None:

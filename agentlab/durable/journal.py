@@ -59,6 +59,7 @@ __all__ = [
     "resume_preview",
     "run_frame",
     "runs_frame",
+    "shown_status",
     "subtask_key",
 ]
 
@@ -222,7 +223,9 @@ class PositionLog:
 
     Step n of a resumed run is assumed to be whatever was recorded n-th. That holds only if steps finish
     in the same order every time; fan-out (gather, as_completed) breaks it, and the resumed run silently
-    gets another step's result (DBOS #688, LangGraph #7780). Use the content-keyed journal instead.
+    gets another step's result. (DBOS #688 checkpointed steps in completion order too, but it checks each
+    replayed step's name, so its recovery failed loudly — DBOSUnexpectedStepError, retried in a loop — instead
+    of silently; LangGraph #7780's positional resume list misroutes resumes.) Use the content-keyed journal.
     """
 
     def __init__(self) -> None:
@@ -249,10 +252,19 @@ def _summary(payload: Mapping[str, Any], width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def shown_status(step: Step) -> str:
+    """A step event's status as a table shows it: a sub-task's recorded result that did not succeed reads
+    "failed (recorded)" (or "timeout (recorded)" ...), never plain "done" — the step is final, the work failed."""
+    state = step.payload.get("state") if step.kind == "subtask" and step.status == "done" else None
+    return f"{state} (recorded)" if isinstance(state, str) and state != "done" else step.status
+
+
 def run_frame(store: JournalStore, run_id: str) -> pd.DataFrame:
     """Every step event of a run, one row each, in recording order."""
     columns = ["seq", "kind", "path", "key", "status", "created", "summary"]
-    rows = [(s.seq, s.kind, s.path, s.key, s.status, s.created, _summary(s.payload)) for s in store.steps(run_id)]
+    rows = [
+        (s.seq, s.kind, s.path, s.key, shown_status(s), s.created, _summary(s.payload)) for s in store.steps(run_id)
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -279,8 +291,8 @@ def resume_preview(store: JournalStore, run_id: str, needed: Iterable[str] | Non
     rows = []
     for key in keys:
         found = latest.get(key)
-        status = found.status if found else "absent"
+        status = shown_status(found) if found else "absent"
         path = found.path if found else str(labels.get(key, ""))
         kind = found.kind if found else key.split("-", 1)[0]  # step_key starts with the kind
-        rows.append((key, kind, path, status, "SKIP" if status == "done" else "REDO"))
+        rows.append((key, kind, path, status, "SKIP" if found and found.status == "done" else "REDO"))
     return pd.DataFrame(rows, columns=["key", "kind", "path", "status", "action"])

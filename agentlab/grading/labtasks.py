@@ -58,6 +58,10 @@ LAB_TASKS: dict[str, LabTasks] = {
         "Durability",
         "04_durability",
         {
+            "key": Task(("payment_key",)),
+            "lost": Task(("lost_work",)),
+            "ledger": Task(("ledger",)),
+            "positions": Task(("position_log_right",)),
             "resume": Task(("replay_on_resume",), 3.0, limit=SIM_LIMIT),
         },
     ),
@@ -65,7 +69,27 @@ LAB_TASKS: dict[str, LabTasks] = {
         "Shared memory",
         "05_shared_memory",
         {
+            "lease": Task(("longest_wait",)),
+            "naive": Task(("naive_final",)),
+            "replay": Task(("rebuild",)),
+            "fence": Task(("fenced",)),
+            "view": Task(("plan_view",)),
+            "admit": Task(("completion_cap",)),
+            "fuse": Task(("fuse",)),
             "increment": Task(("increment_step",), 3.0, limit=SIM_LIMIT),
+        },
+    ),
+    "lab06": LabTasks(
+        "Protocols",
+        "06_protocols",
+        {
+            "schema": Task(("input_schema",)),
+            "contract": Task(("contract_of",)),
+            "sessions": Task(("servers_started",)),
+            "approval": Task(("gate",)),
+            "jsonrpc": Task(("tools_call",)),
+            "states": Task(("legal_life",)),
+            "deadline": Task(("delegation_outcome",)),
         },
     ),
     "lab07": LabTasks(

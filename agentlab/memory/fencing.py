@@ -15,6 +15,12 @@ a write that carries an older one. The woken holder's write is refused as "fence
 takes the lock and a token; we SIGSTOP it for longer than its lease; holder B takes the lock and a
 newer token and writes; we SIGCONT A, which still believes it holds the lock and writes twice — once
 without its token (accepted: the naive way, B's value is overwritten) and once with it (refused).
+When the scheduler runs in this process (a local cluster), it notices A's refresh of a lease it had
+already expired and given to B, and logs it as CRITICAL ("Refreshing an unknown lease ID ... may cause
+overbooking of the semaphore"): that log line *is* the double holding. `two_holders` collects what the
+scheduler's lock module logs while the story runs and returns it in `scheduler_said`, rather than letting
+it print as an unexplained red line.
+
 POSIX only (SIGSTOP). The scheduler checks leases every `lease-validation-interval` (10 s by default),
 so A's lease ends that much after its timeout at most; lab 05 starts its cluster with a shorter one.
 """
@@ -22,7 +28,9 @@ so A's lease ends that much after its timeout at most; lab 05 starts its cluster
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import logging
 import os
 import pickle
 import signal
@@ -30,7 +38,8 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from distributed import Client, Lock
 
@@ -58,6 +67,32 @@ class TwoHolders:
     a_fenced_write: WriteResult
     """A's write with its (older) token: refused as "fenced"."""
     b_write: WriteResult
+    scheduler_said: tuple[str, ...] = field(default=())
+    """What the scheduler's lock module logged during the story (empty when the scheduler runs elsewhere)."""
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(f"{record.levelname}: {record.getMessage()}")
+
+
+@contextlib.contextmanager
+def _scheduler_log(into: list[str]) -> Iterator[None]:
+    """Collect the warnings this process's scheduler logs about locks and semaphores into `into`, instead of
+    printing them (they are returned, and shown, as part of the story)."""
+    logger = logging.getLogger("distributed.semaphore")
+    handler, propagated = _Collect(into), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagated
 
 
 def _line(proc: subprocess.Popen[str]) -> dict[str, object]:
@@ -78,9 +113,13 @@ def two_holders(
     packed = base64.b64encode(pickle.dumps(board)).decode()
     address = str(client.scheduler_info()["address"])
     args = [sys.executable, "-m", "agentlab.memory.fencing", address, lock_name, resource, packed]
-    with subprocess.Popen(
-        args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    ) as a:
+    said: list[str] = []
+    with (
+        _scheduler_log(said),
+        subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        ) as a,
+    ):
         try:
             a_token = int(_line(a)["token"])  # type: ignore[call-overload]
             paused = time.monotonic()
@@ -111,6 +150,7 @@ def two_holders(
         pickle.loads(base64.b64decode(str(woke["naive"]))),
         pickle.loads(base64.b64decode(str(woke["fenced"]))),
         b_write,
+        tuple(said),
     )
 
 
