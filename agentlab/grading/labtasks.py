@@ -43,4 +43,18 @@ LAB_TASKS: dict[str, LabTasks] = {
             "turns": Task(("mean_turns", "finish_within")),
         },
     ),
+    "lab03": LabTasks(
+        "The supervisor fan-out",
+        "03_supervisor_fanout",
+        {
+            "ready": Task(("ready",)),
+            "imbalance": Task(("idle_share",)),
+            "critical_path": Task(("critical_path_length",)),
+            "workers": Task(("plan_speedup",)),
+            "ceiling": Task(("plan_ceiling",)),
+            "hedge": Task(("hedged_round",)),
+            "lanes": Task(("ideal_wall",)),
+            "retry": Task(("retry_calls", "restart_calls")),
+        },
+    ),
 }

@@ -54,7 +54,7 @@ _STATE_OF_EVENT: dict[str, str] = {
 }
 _W, _H, _DX, _DY, _PAD = 92, 34, 130, 48, 12
 _MAX_ROWS = 12
-"""A column of more sub-tasks than this wraps into a block of sub-columns (a 400-wide plan is not a 19,000-px column)."""
+"""A column of more sub-tasks than this wraps into a block of sub-columns (not a 19,000-px column of 400)."""
 
 
 class _Task(Protocol):
