@@ -92,6 +92,11 @@ LAB03_WRONG: dict[str, tuple[dict[str, Any], str, str]] = {
         "hedge_after + latency",
     ),
     "lanes": ({"ideal_wall": lambda n, latency, slots: n / slots * latency}, "returned 0.3125, expected 0.35", "ceil"),
+    "goals": (
+        {"ideal_speedup": lambda latency, deps: sum(latency.values()) / max(latency.values())},
+        "returned 3, expected 1: one agent does all the work",
+        "finish",
+    ),
     "retry": (
         {"restart_calls": _restart_as_if_each_call_were_retried},
         "restart_calls(8, 0.1) returned 8.889, expected 13.23",

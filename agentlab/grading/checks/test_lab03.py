@@ -1,6 +1,6 @@
 """Checks for lab 03's tasks (labs/03_supervisor_fanout.ipynb): one per section, each on its own inputs.
 
-ready → imbalance → critical_path → workers → ceiling → hedge → lanes → retry, in the lab's order.
+ready → imbalance → critical_path → workers → ceiling → hedge → lanes → retry → goals, in the lab's order.
 Latencies here are multiples of 1/64 where sums are compared, so every correct way of adding gets the same float.
 """
 
@@ -231,4 +231,35 @@ def test_restarting_costs_more_the_longer_the_loop(answers: Answers) -> None:
     assert ratios == sorted(ratios) and math.isclose(ratios[0], 1.0, rel_tol=1e-9), (
         f"restart_calls(n, 0.1) / retry_calls(n, 0.1) for n = 1, 4, 16, 64 gave {ratios}: one call restarted "
         "is one call retried, and each extra call in the loop is one more chance to lose all of them"
+    )
+
+
+# -- 9. the course's goals ---------------------------------------------------------------------------
+
+
+def _fan_in(width: int) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """`width` independent one-second steps, then one step that waits for all of them."""
+    latency = {**{f"s{i}": 1.0 for i in range(width)}, "combine": 1.0}
+    return latency, {**{f"s{i}": [] for i in range(width)}, "combine": [f"s{i}" for i in range(width)]}
+
+
+@graded("goals")
+@pytest.mark.parametrize(
+    ("latency", "deps", "expected"),
+    [
+        ({"a": 1.0, "b": 1.0, "c": 1.0}, {"a": [], "b": ["a"], "c": ["b"]}, 1.0),
+        (*_fan_in(12), 6.5),
+        (*_fan_in(3), 2.0),
+        ({f"tool_{i}": s for i, s in enumerate(COURSE)}, {f"tool_{i}": [] for i in range(8)}, 1.066 / 0.213),
+        ({"a": 1.0, "b": 2.0, "c": 5.0, "d": 1.0}, {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}, 9 / 7),
+    ],
+)
+def test_ideal_speedup(
+    answers: Answers, latency: dict[str, float], deps: dict[str, list[str]], expected: float
+) -> None:
+    shown = call("ideal_speedup", latency, deps)
+    got = number(answers.ideal_speedup(dict(latency), {k: list(v) for k, v in deps.items()}), shown)
+    assert close(got, expected, rel=1e-9), (
+        f"{shown} returned {got:.4g}, expected {expected:.4g}: one agent does all the work; unlimited workers "
+        "still wait for the longest chain"
     )
