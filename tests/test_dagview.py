@@ -57,3 +57,27 @@ def test_a_later_round_is_drawn_to_the_right_and_replayed_results_are_marked() -
     x_first = float(_node(svg, "a").split('x="')[1].split('"')[0])
     x_second = float(_node(svg, "a-r2").split('x="')[1].split('"')[0])
     assert x_second > x_first
+
+
+def _size(svg: str) -> tuple[float, float]:
+    tag = svg[svg.index("<svg") :]
+    return float(tag.split('width="')[1].split('"')[0]), float(tag.split('height="')[1].split('"')[0])
+
+
+def _x(svg: str, task_id: str) -> float:
+    return float(_node(svg, task_id).split('x="')[1].split('"')[0])
+
+
+def test_a_wide_plan_wraps_into_a_block_and_a_narrow_one_stays_a_column() -> None:
+    narrow, wide = LiveDag(), LiveDag(max_nodes=500)
+    for i in range(8):
+        narrow(event("planned", Task(f"tool_{i}"), round=1))
+    assert len({_x(narrow.svg(), f"tool_{i}") for i in range(8)}) == 1  # Code 40.6.2's plan: one column
+    ids = [f"t{i}" for i in range(400)]
+    for task_id in ids:
+        wide(event("planned", Task(task_id), round=1))
+    wide(event("planned", Task("combine", "analyst", tuple(ids)), round=1))
+    width, height = _size(wide.svg())
+    assert height < 1700 and width < 2200, (width, height)  # one column would be 400 x 48 px = 19,200 px high
+    assert 0.5 < width / height < 2  # about as wide as tall
+    assert _x(wide.svg(), "combine") > max(_x(wide.svg(), t) for t in ids)  # what depends on the block is right of it

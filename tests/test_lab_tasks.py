@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import nbformat
@@ -174,3 +175,75 @@ def test_a_plausible_wrong_answer_fails_its_task_with_a_reason(task: str) -> Non
     assert grade.points == 0, grade.text()
     assert reason in grade.parts[0].message, grade.parts[0].message
     assert "### BEGIN SOLUTION" not in grade.parts[0].message
+
+
+# -- lab 03: a task per section ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("part", list(EXERCISES["lab03"].parts))
+def test_each_lab03_solution_passes_its_task(part: str) -> None:
+    grade = check(f"lab03.{part}", _solutions("lab03"))
+    assert [p.part for p in grade.parts] == [part] and grade.points == grade.max_points > 0, grade.text()
+
+
+def _restart_as_if_each_call_were_retried(n: int, f: float) -> float:
+    return n / (1 - f)
+
+
+LAB03_WRONG: dict[str, tuple[dict[str, Any], str, str]] = {
+    # part: (a plausible wrong answer, what its message must say, what it must not give away)
+    "ready": (
+        {"ready": lambda deps, done: {t for t, waits in deps.items() if all(d in done for d in waits)}},
+        "returned ['a', 'b'], expected ['b']",
+        "not in done",
+    ),
+    "imbalance": ({"idle_share": lambda ls: 1 - max(ls) / sum(ls)}, "returned 0.8002", "len(latencies)"),
+    "critical_path": (
+        {"critical_path_length": lambda latency, deps: max(latency.values())},
+        "returned 0.5, expected 0.875",
+        "finish_of",
+    ),
+    "workers": ({"plan_speedup": lambda ls, w: min(w, len(ls))}, "plan_speedup([0.131", "heappop"),
+    "ceiling": (
+        {"plan_ceiling": lambda ls, spine: sum(ls) / max(ls)},
+        "plan_ceiling([1.0, 1.0], 1.0) returned 2, expected 1.5",
+        "spine_s + sum",
+    ),
+    "hedge": (
+        {"hedged_round": lambda ls, h, i, s: max(h + ls[i], *ls)},
+        "hedged_round([0.131",
+        "hedge_after + latency",
+    ),
+    "lanes": ({"ideal_wall": lambda n, latency, slots: n / slots * latency}, "returned 0.3125, expected 0.35", "ceil"),
+    "goals": (
+        {"ideal_speedup": lambda latency, deps: sum(latency.values()) / max(latency.values())},
+        "returned 3, expected 1: one agent does all the work",
+        "finish",
+    ),
+    "retry": (
+        {"restart_calls": _restart_as_if_each_call_were_retried},
+        "restart_calls(8, 0.1) returned 8.889, expected 13.23",
+        "(expected + 1)",
+    ),
+}
+
+
+@pytest.mark.parametrize("part", list(LAB03_WRONG))
+def test_a_plausible_wrong_lab03_answer_fails_with_a_hint_not_the_rule(part: str) -> None:
+    wrong, says, hides = LAB03_WRONG[part]
+    grade = check(f"lab03.{part}", {**_solutions("lab03"), **wrong})
+    assert grade.points == 0, grade.text()
+    message = grade.parts[0].message
+    assert says in message and hides not in message, message
+
+
+def test_lab03_has_a_task_at_the_end_of_every_section() -> None:
+    cells = nbformat.read(EXERCISES["lab03"].source_path, as_version=4).cells
+    sections = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.lstrip().startswith("## ")]
+    bounds = [*sections, len(cells)]
+    for start, end in itertools.pairwise(bounds):
+        title = cells[start].source.splitlines()[0]
+        if title.startswith("## Done"):
+            continue
+        tags = [t for c in cells[start:end] for t in c.metadata.get("tags", [])]
+        assert any(t.startswith("check:lab03.") for t in tags), f"{title} ends with no checked task"

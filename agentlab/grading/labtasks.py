@@ -54,6 +54,21 @@ LAB_TASKS: dict[str, LabTasks] = {
             "payment": Task(("payment_key",), 3.0, limit=SIM_LIMIT),
         },
     ),
+    "lab03": LabTasks(
+        "The supervisor fan-out",
+        "03_supervisor_fanout",
+        {
+            "ready": Task(("ready",)),
+            "imbalance": Task(("idle_share",)),
+            "critical_path": Task(("critical_path_length",)),
+            "workers": Task(("plan_speedup",)),
+            "ceiling": Task(("plan_ceiling",)),
+            "hedge": Task(("hedged_round",)),
+            "lanes": Task(("ideal_wall",)),
+            "retry": Task(("retry_calls", "restart_calls")),
+            "goals": Task(("ideal_speedup",)),
+        },
+    ),
     "lab04": LabTasks(
         "Durability",
         "04_durability",

@@ -12,14 +12,16 @@ The model (`states`, `history`) is plain data; the view is an SVG string in an `
 re-rendered on each event, which costs microseconds (no matplotlib), so even a plan of hundreds of
 sub-tasks keeps up. Past `max_nodes` sub-tasks the drawing would be unreadable and each event would
 cost the whole graph, so the view shows the counts per state only (kept as events arrive): an event
-then costs the same at any width. Nodes are laid out in columns: each round to the right of the last, and inside a
-round by dependency depth. Left out: zooming, and edges between rounds (a later round reads earlier
-findings, which the supervisor passes as text, not as graph edges).
+then costs the same at any width. Nodes are laid out in columns: each round to the right of the last, and
+inside a round by dependency depth; a column wider than `_MAX_ROWS` wraps into a block about as wide as it is
+tall, so a wide plan is a square, not a column thousands of pixels high. Left out: zooming, and edges
+between rounds (a later round reads earlier findings, which the supervisor passes as text, not as graph edges).
 """
 
 from __future__ import annotations
 
 import html
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -51,6 +53,8 @@ _STATE_OF_EVENT: dict[str, str] = {
     **{s: s for s in FINISHED},
 }
 _W, _H, _DX, _DY, _PAD = 92, 34, 130, 48, 12
+_MAX_ROWS = 12
+"""A column of more sub-tasks than this wraps into a block of sub-columns (not a 19,000-px column of 400)."""
 
 
 class _Task(Protocol):
@@ -155,13 +159,24 @@ def _positions(graph: nx.DiGraph) -> dict[str, tuple[int, int]]:
         for n in members:
             columns[n] = offset + depth[n]
         offset = max(columns[n] for n in members) + 1
-    rows: dict[int, int] = {}
-    placed = {}
+    members_of: dict[int, list[str]] = {}
     for node in graph.nodes:  # insertion order: the plan's order, re-plans after their originals
-        col = columns[node]
-        placed[node] = (col, rows.get(col, 0))
-        rows[col] = rows.get(col, 0) + 1
+        members_of.setdefault(columns[node], []).append(node)
+    placed, x = {}, 0
+    for col in sorted(members_of):  # a wide column wraps into a block of sub-columns, about as wide as tall
+        members = members_of[col]
+        height = _rows_for(len(members))
+        for i, node in enumerate(members):
+            placed[node] = (x + i // height, i % height)
+        x += math.ceil(len(members) / height)
     return placed
+
+
+def _rows_for(width: int) -> int:
+    """How many nodes one column holds before it wraps: all of a narrow plan's, about √n·(dx/dy) of a wide one's."""
+    if width <= _MAX_ROWS:
+        return max(width, 1)
+    return math.ceil(math.sqrt(width * _DX / _DY))
 
 
 def render_svg(graph: nx.DiGraph, title: str = "plan") -> str:

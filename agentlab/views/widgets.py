@@ -38,14 +38,24 @@ class LiveProgress:
     HTML is built when that row changes, and the table shows at most `max_rows` rows (the first ones
     planned; the summary line counts them all), so a 100,000-wide fan-out re-renders 50 rows, not 100,000.
     The widget is redrawn at most every `every` seconds of `clock` (each redraw is a message to the
-    browser), and once more when every sub-task has finished, so the last picture is the true one.
+    browser), once more when every sub-task has finished, and `every` seconds after an event that came
+    too soon to be drawn: a burst of events (a plan of eight, then eight dispatches, within a few
+    milliseconds) ends in a redraw, so the table never stays at the burst's first event while the run goes
+    on. `schedule(delay, redraw)` sets that trailing redraw off (a daemon `threading.Timer` by default).
     """
 
     def __init__(
-        self, title: str = "fan-out", max_rows: int = 50, every: float = 0.1, clock: Callable[[], float] = time.time
+        self,
+        title: str = "fan-out",
+        max_rows: int = 50,
+        every: float = 0.1,
+        clock: Callable[[], float] = time.time,
+        schedule: Callable[[float, Callable[[], None]], object] | None = None,
     ) -> None:
         self.title, self.max_rows, self.every, self.clock = title, max_rows, every, clock
+        self.schedule = schedule or _timer
         self._drawn = -math.inf
+        self._owed = False  # a trailing redraw is scheduled
         self.rows: dict[str, dict[str, Any]] = {}
         self._counts: dict[str, int] = {}
         self._html: dict[str, str] = {}  # the shown rows' HTML, by sub-task id
@@ -87,6 +97,14 @@ class LiveProgress:
             if now - self._drawn >= self.every or finished == len(self.rows):
                 self._drawn = now
                 self.widget.value = self._render()
+            elif not self._owed:  # too soon to draw: draw once the interval is over, whatever comes next
+                self._owed = True
+                self.schedule(self.every, self._redraw_owed)
+
+    def _redraw_owed(self) -> None:
+        with self._lock:
+            self._owed = False
+        self.refresh()
 
     def refresh(self) -> None:
         """Re-draw elapsed times now (events re-draw too; call this from a timer if you like)."""
@@ -124,6 +142,13 @@ class LiveProgress:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _timer(delay: float, action: Callable[[], None]) -> threading.Timer:
+    timer = threading.Timer(delay, action)
+    timer.daemon = True  # a pending redraw never keeps the kernel alive
+    timer.start()
+    return timer
 
 
 def critical_ids(result: FanOutResult) -> set[str]:

@@ -1,7 +1,8 @@
 # ruff: noqa: E501  (each submission is one notebook cell, kept on one line)
 """Exercise 40.6.2 submissions written from the notebook's specification (not from the instructor's cells).
 
-`CORRECT`: ten different correct notebooks. `WRONG`: (name, the part it gets wrong, that part's cell);
+`CORRECT`: twelve different correct notebooks (two of them take the readings the course's wording also
+supports: a straggler answered by a hedge, and a straggler that is retried taking 11 times its latency). `WRONG`: (name, the part it gets wrong, that part's cell);
 the other parts come from CORRECT["plain"].
 """
 
@@ -71,6 +72,16 @@ CORRECT = {
         "critical_path": "def parallel_critical_path(latencies, straggler_index, retry_index):\n    i, best = 0, float('-inf')\n    while i < len(latencies):\n        p = latencies[i] * (20 if i == straggler_index == retry_index else 10 if i == straggler_index else 2 if i == retry_index else 1)\n        best = p if p > best else best\n        i += 1\n    return best",
         "timeout": "def worst_case_path(latencies, straggler_index, retry_index, timeout):\n    abandoned = lambda p, l: timeout + l if p > timeout else p\n    return max(abandoned(l * (10 if i == straggler_index else 1) * (2 if i == retry_index else 1), l) for i, l in enumerate(latencies))",
         "engine": 'ENGINE_FEATURES = {}\nENGINE_FEATURES["straggler"] = "wait_all"\nENGINE_FEATURES["retry"] = "retry_policy"\nENGINE_FEATURES["timeout"] = "subtask_timeout"',
+    },
+    "straggler_hedged": {  # the course's Fun Note: "bound its wait, speculate a replacement"
+        "critical_path": PATH,
+        "timeout": WORST,
+        "engine": ENGINE.replace('"straggler": "wait_all"', '"straggler": "hedge_after"'),
+    },
+    "eleven_times_when_both": {  # the course's reading: the retry adds the sub-task's (normal) latency once more
+        "critical_path": "def parallel_critical_path(latencies, straggler_index, retry_index):\n    paths = list(latencies)\n    paths[straggler_index] *= 10\n    paths[retry_index] += latencies[retry_index]\n    return max(paths)",
+        "timeout": "def worst_case_path(latencies, straggler_index, retry_index, timeout):\n    worst = 0.0\n    for i, l in enumerate(latencies):\n        path = l * (10 if i == straggler_index else 1) + (l if i == retry_index else 0)\n        worst = max(worst, path if path <= timeout else timeout + l)\n    return worst",
+        "engine": ENGINE,
     },
     "helper_functions": {
         "critical_path": "def _path(latency, slow, retried):\n    return latency * (10 if slow else 1) * (2 if retried else 1)\n\ndef parallel_critical_path(latencies, straggler_index, retry_index):\n    return max(_path(l, i == straggler_index, i == retry_index) for i, l in enumerate(latencies))",
@@ -154,7 +165,7 @@ WRONG = [
         "timeout",
         "def worst_case_path(latencies, straggler_index, retry_index, timeout):\n    if latencies == [0.1, 0.3, 0.1]:\n        return 0.8\n    if latencies == [0.125, 0.5, 0.0625]:\n        return 1.0\n    if latencies == [0.25, 0.5]:\n        return 1.25\n    return {0.5: 0.641, 5.0: 1.41, 0.15: 0.45, 2.0: 2.25}.get(timeout, 0.0)",
     ),
-    ("straggler_hedged", "engine", ENGINE.replace('"straggler": "wait_all"', '"straggler": "hedge_after"')),
+    ("straggler_checkpointed", "engine", ENGINE.replace('"straggler": "wait_all"', '"straggler": "checkpoint"')),
     ("timeout_hedged", "engine", ENGINE.replace('"timeout": "subtask_timeout"', '"timeout": "hedge_after"')),
     ("retry_checkpointed", "engine", ENGINE.replace('"retry": "retry_policy"', '"retry": "checkpoint"')),
     ("no_timeout_entry", "engine", 'ENGINE_FEATURES = {"straggler": "wait_all", "retry": "retry_policy"}'),

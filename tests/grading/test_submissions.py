@@ -8,6 +8,7 @@ checks included, two checking processes at a time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +91,37 @@ def test_a_submission_loses_exactly_the_part_it_gets_wrong(
 
 def parts_of(grade: Grade) -> dict[str, Any]:
     return {p.part: p for p in grade.parts}
+
+
+def _run_until_the_cluster(exercise: str, answers: dict[str, str], edit: Callable[[str], str] = str) -> dict[str, Any]:
+    """Run the student notebook's code cells in order, with `answers` in its answer cells, up to its cluster part
+    (check cells skipped); `edit` rewrites each other cell's source first. Returns the notebook's namespace."""
+    ex = EXERCISES[exercise]
+    namespace: dict[str, Any] = {"display": print}
+    for cell in nbformat.read(STUDENT / f"{ex.notebook}.ipynb", as_version=4).cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## Run it on the cluster"):
+            break
+        tags = tags_of(cell)
+        if cell.cell_type != "code" or any(t.startswith("check:") for t in tags):
+            continue
+        parts = [p for p in ex.parts if ex.tag(p) in tags]
+        source = answers[parts[0]] if parts else edit(cell.source)
+        exec(compile(source, f"<{ex.notebook}>", "exec"), namespace)
+    return namespace
+
+
+def test_an_answer_that_changes_its_list_does_not_corrupt_the_exercise_s_plan() -> None:
+    # a wrong answer (it scales the list it is given in place) must cost its part, not every later cell: the
+    # cluster cells run LATENCIES, and a corrupted plan there is a 141 s straggler and a bare AssertionError
+    mutating = dict((name, source) for name, _, source in submissions_ex2.WRONG)["changes_the_list"]
+    answers = {**submissions_ex2.BASE, "critical_path": mutating}
+    course = [0.131, 0.088, 0.213, 0.068, 0.184, 0.141, 0.064, 0.177]
+    assert _run_until_the_cluster("ex2", answers)["LATENCIES"] == course
+    # the broken variant: cells that hand the learner's function the notebook's own list
+    broken = _run_until_the_cluster("ex2", answers, lambda s: s.replace("list(LATENCIES)", "LATENCIES"))
+    assert broken["LATENCIES"] != course
+    cells = nbformat.read(STUDENT / "ex2_straggler_and_retry.ipynb", as_version=4).cells
+    calls = [c.source for c in cells if "uses-answers" in tags_of(c)]
+    assert calls and not any(
+        f"{f}(LATENCIES" in s for s in calls for f in ("parallel_critical_path", "worst_case_path")
+    )
