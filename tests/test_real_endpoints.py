@@ -152,6 +152,8 @@ def test_a_real_small_models_run_replays_offline(capfd: pytest.CaptureFixture[st
     requests changed (the tools, their schema or the json-mode prompt): record the tape again. Recorded again when
     the loop began offering `give_up`: the small model now calls it on its first step, through json mode, with a
     "reason" that is really a guess at the answer. The run ends gave_up, not answer: wrong, and said truthfully.
+    Recorded again when `agentlab run` began giving its agents the course workspace's tools (the request changed);
+    the model still gives up at once, with another guess.
     """
     code = main(
         [
@@ -160,8 +162,8 @@ def test_a_real_small_models_run_replays_offline(capfd: pytest.CaptureFixture[st
         ]
     )
     output = capfd.readouterr().out
-    (call,) = re.findall(r"model\s+tool_calls\s+(\w+)\((\{.*\})\)", output)  # one schema-valid call
-    assert call == ("give_up", '{"reason": "The root cause of Inc-2108 is not known yet."}')
+    (call,) = re.findall(r"model\s+tool_calls\s+(\w+)\((\{.*)$", output, re.MULTILINE)  # one call (cut for width)
+    assert call[0] == "give_up" and call[1].startswith('{"reason": "The root cause of Inc-2108 is a bug')
     assert "tool:" not in output  # giving up is never run as a tool
     assert code == 1 and "stopped  : gave_up after 0" in output  # wrong, and the engine says so
-    assert "no answer: The agent gave up: The root cause of Inc-2108 is not known yet." in output
+    assert "no answer: The agent gave up: The root cause of Inc-2108 is a bug in the Inc-2108." in output
