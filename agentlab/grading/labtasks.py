@@ -40,7 +40,13 @@ LAB_TASKS: dict[str, LabTasks] = {
         "The agent loop",
         "01_agent_loop",
         {
+            "loop": Task(("trace_events",)),
+            "convo": Task(("turns_in",)),
+            "trace": Task(("model_share",)),
             "turns": Task(("mean_turns", "finish_within")),
+            "latency": Task(("expected_latency",)),
+            "budget": Task(("budget_for",)),
+            "malformed": Task(("diagnose",)),
         },
     ),
 }
