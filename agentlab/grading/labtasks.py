@@ -49,4 +49,20 @@ LAB_TASKS: dict[str, LabTasks] = {
             "malformed": Task(("diagnose",)),
         },
     ),
+    "lab02": LabTasks(
+        "Tools as RPC",
+        "02_tools_as_rpc",
+        {
+            "schema": Task(("REFUSED",)),
+            "timeout": Task(("pick_timeout",)),
+            "retry": Task(("worst_case_wait",)),
+            "key": Task(("payment_key",)),
+            "breaker": Task(("breaker_walk",)),
+            "ratelimit": Task(("min_duration",)),
+            "fallback": Task(("cached_answer",)),
+            "sandbox": Task(("stopped_after",)),
+            "approved": Task(("APPROVED",)),
+            "shards": Task(("shards_for",)),
+        },
+    ),
 }
