@@ -323,8 +323,8 @@ def test_approved_is_what_the_job_needs(answers: Answers) -> None:
     names = set(got)
     unknown = names - set(JOB_NEEDS) - NEVER
     assert not unknown, f"APPROVED holds {sorted(unknown)}: the toolbox has no such tool"
-    for name in sorted(names & NEVER):
-        raise AssertionError(f"APPROVED lets the agent call {name!r}: re-read what this agent must never do")
+    forbidden = sorted(names & NEVER)
+    assert not forbidden, f"APPROVED lets the agent call {forbidden[0]!r}: re-read what this agent must never do"
     for name, need in JOB_NEEDS.items():
         assert name in names, f"without {name!r} the agent cannot answer {need}"
 
@@ -354,8 +354,8 @@ def test_shards_for_takes_the_fastest_layout_that_fits(
     what = call("shards_for", n_docs, capacity, scan_s, task_s, workers)
     got = number(answers.shards_for(n_docs, capacity, scan_s, task_s, workers), what)
     expected = _best(n_docs, capacity, scan_s, task_s, workers)
-    if got != int(got) or not 1 <= got <= workers or math.ceil(n_docs / got) > capacity:
-        raise AssertionError(f"{what} returned {got:g} ({why}): that layout does not fit the workers' capacity")
+    fits = got == int(got) and 1 <= got <= workers and math.ceil(n_docs / got) <= capacity
+    assert fits, f"{what} returned {got:g} ({why}): that layout does not fit the workers' capacity"
     latency = math.ceil(n_docs / got) * scan_s + got * task_s
     best = math.ceil(n_docs / expected) * scan_s + expected * task_s
     assert int(got) == expected, (
