@@ -259,7 +259,8 @@ def test_a_lab_runs_all_in_jupyterlab_and_its_checks_pass(tmp_path: Path, lab: P
         try:
             page.goto(f"{base}/lab/tree/{lab.name}?token={token}")
             page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
-            page.wait_for_timeout(3000)  # let the kernel start; Run All would queue behind it anyway
+            # Run All clicked while the kernel still starts can be lost on a loaded machine: wait until it is idle
+            page.get_by_text(re.compile(r"\| Idle$")).first.wait_for(timeout=120_000)
             prompts = _run_all_and_wait(page)
             images = page.locator(".jp-OutputArea-output img").count()
             lights = page.locator(".jp-OutputArea-output .widget-html", has_text="circuit").count()
