@@ -14,8 +14,10 @@ Scripts that start a local cluster must guard it with `if __name__ == "__main__"
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import os
+import time
 import warnings
 from typing import Any
 from urllib.parse import urlparse
@@ -23,7 +25,15 @@ from urllib.parse import urlparse
 from distributed import Client, LocalCluster
 from distributed.security import Security
 
-__all__ = ["InsecureClusterWarning", "connect", "describe", "is_loopback", "local_cluster", "local_options"]
+__all__ = [
+    "InsecureClusterWarning",
+    "connect",
+    "describe",
+    "is_loopback",
+    "local_cluster",
+    "local_options",
+    "quiet_heartbeats",
+]
 
 
 class InsecureClusterWarning(UserWarning):
@@ -46,7 +56,7 @@ def local_options(
         "threads_per_worker": threads_per_worker,
         "processes": True,
         "host": "127.0.0.1",
-        "dashboard_address": ":0" if dashboard else None,
+        "dashboard_address": ":0",  # any free port: the scheduler serves /health there even with no dashboard
         "security": security,
         "preload": ["agentlab.worker_setup"],  # import agentlab on the workers now, not in the first sub-task
         **kwargs,
@@ -107,3 +117,23 @@ def describe(client: Client) -> str:
     slots = sum(w.get("nthreads", 0) for w in workers.values())
     link = client.dashboard_link if info.get("services", {}).get("dashboard") else "(no dashboard)"
     return f"scheduler {info.get('address')} · {len(workers)} workers · {slots} slots · dashboard {link}"
+
+
+def quiet_heartbeats(client: Client, wait: float = 5.0) -> None:
+    """Stop every worker's heartbeat and let the one on the wire land: call it just before the cluster closes.
+
+    Closing a cluster retires its workers while each still sends the scheduler a heartbeat every second
+    or so; one that is on the wire when its connection closes is logged with a CommClosedError traceback
+    ("Failed to communicate with scheduler during heartbeat", distributed #7105), more often the busier
+    the machine. A closing cluster needs no heartbeats (the scheduler waits minutes before missing one).
+    """
+    client.run(_quiet_heartbeat, wait)
+
+
+async def _quiet_heartbeat(wait: float, dask_worker: Any = None) -> None:
+    """On one worker: stop its heartbeat, then wait (up to `wait` s) until no call to the scheduler is open."""
+    dask_worker.periodic_callbacks["heartbeat"].stop()
+    scheduler = dask_worker.scheduler.address
+    deadline = time.monotonic() + wait
+    while dask_worker.rpc.occupied.get(scheduler) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)

@@ -22,7 +22,8 @@ tool message the model can read, instead of crashing. Lab 02 meets the tool-side
     ├── WriteRefused          the shared memory refused a write that had to land (stale every time, or fenced)
     ├── ClusterError          the Dask cluster could not run the work (no workers, unpicklable runner, ...)
     ├── ConfigError           agentlab was configured wrongly (missing key, bad URL, ...)
-    │   └── JournalMismatch       a journal or run id that does not fit this run (other goal, other key scheme)
+    │   ├── JournalMismatch       a journal or run id that does not fit this run (other goal, other key scheme)
+    │   └── JournalUnavailable    the journal file cannot be read or written (read-only, full, locked, damaged)
     └── UsageError            agentlab was called wrongly (a programming error in the caller's code)
 
 `ConfigError`, `UsageError` and `InvalidArguments` are also `ValueError`s, so code that caught those before
@@ -46,6 +47,7 @@ __all__ = [
     "ConfigError",
     "InvalidArguments",
     "JournalMismatch",
+    "JournalUnavailable",
     "MalformedArguments",
     "MemoryUnavailable",
     "ModelOutputError",
@@ -175,6 +177,11 @@ class ConfigError(AgentlabError, ValueError):
 class JournalMismatch(ConfigError):
     """The journal does not fit this run: the run id was started with another goal, or the journal was
     written under another key scheme (its steps cannot be found by this version's keys)."""
+
+
+class JournalUnavailable(ConfigError):
+    """The journal file cannot be read or written: read-only, its disk full, locked by another process
+    for too long, or damaged (truncated, not a journal). The message names the file and what to do."""
 
 
 class BadRequest(AgentlabError, ValueError):

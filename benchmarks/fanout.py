@@ -1,6 +1,6 @@
 """Fan-out performance, side by side in one run: sequential, naive Dask futures, and agentlab's lanes.
 
-    python benchmarks/fanout.py [--repeats 3] [--skip-slow]
+    python benchmarks/fanout.py [--repeats 3] [--skip-slow] [--tiny]
 
 Workloads (sub-tasks are I/O-bound: they wait, they do not compute):
   (a) seed8     Code 40.6.2's plan: 8 tool calls of 0.05-0.30 s (ideal: the slowest, 0.213 s)
@@ -24,7 +24,7 @@ from typing import Any
 
 from distributed import Client, LocalCluster
 
-from agentlab.cluster import local_cluster
+from agentlab.cluster import local_cluster, quiet_heartbeats
 from agentlab.course.scenarios import analyst_questions, research_assistant, summarize
 from agentlab.course.seedplan import seed_plan
 from agentlab.data import kb_questions
@@ -90,9 +90,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-slow", action="store_true", help="skip the slow naive and futures runs of (b), (c)")
+    parser.add_argument("--tiny", action="store_true", help="seed8 once and one research question: a smoke test")
     args = parser.parse_args()
+    if args.tiny:
+        args.repeats, args.skip_slow = 1, True
     table: dict[str, dict[str, float]] = {}
-    workloads = plans()
+    workloads = {"seed8": plans()["seed8"]} if args.tiny else plans()
 
     with LocalCluster(processes=True, dashboard_address=":0") as naive_cluster, Client(naive_cluster) as naive:
         slots = sum(w["nthreads"] for w in naive.scheduler_info(n_workers=-1)["workers"].values())
@@ -103,6 +106,7 @@ def main() -> None:
             repeats = args.repeats if name == "seed8" else 1
             wall, _ = timed(lambda p=plan, r=runner: newcomer(naive, p, r), repeats)
             table.setdefault(name, {})["naive"] = wall
+        quiet_heartbeats(naive)  # the cluster closes next: no heartbeat may be on the wire (a traceback)
 
     with local_cluster(dashboard=False) as cluster, Client(cluster) as client:
         for name, (plan, runner) in workloads.items():
@@ -120,8 +124,10 @@ def main() -> None:
         print_table(table)
         print("\nresearch assistant (offline model, lognormal steps: mean 0.4 s, sigma 0.8; user timeout 5 s):")
         model = offline_model(q=0.5, latency=Latency("lognormal", mean=0.4, sigma=0.8))
-        frame = research_assistant(client, model, analyst_questions(count=5, parts=4))
+        questions = analyst_questions(count=1, parts=2) if args.tiny else analyst_questions(count=5, parts=4)
+        frame = research_assistant(client, model, questions)
         print(summarize(frame))
+        quiet_heartbeats(client)
 
 
 def print_table(table: dict[str, dict[str, float]]) -> None:

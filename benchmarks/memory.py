@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 from distributed import Client, Queue, Variable
 
-from agentlab.cluster import local_cluster
+from agentlab.cluster import local_cluster, quiet_heartbeats
 from agentlab.memory import Blackboard, Budget, BudgetedModel, MemoryServer, SharedBudget
 from agentlab.memory.workloads import queue_puts, timed_board_reads, timed_board_writes, variable_sets
 from agentlab.models.base import Model
@@ -124,6 +124,7 @@ def main() -> None:
         write, get = store_alone(args.ops)
         print(f"the SQLite store alone, in this process: write {write * 1000:.3f} ms, get {get * 1000:.3f} ms")
         board.server.stop(client)
+        quiet_heartbeats(client)  # the cluster closes next: no heartbeat may be on the wire (a traceback)
 
 
 if __name__ == "__main__":

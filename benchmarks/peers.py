@@ -29,7 +29,7 @@ from typing import Annotated, Any, TypedDict
 
 from distributed import Client
 
-from agentlab.cluster import local_cluster
+from agentlab.cluster import local_cluster, quiet_heartbeats
 from agentlab.fanout.lanes import LaneDispatcher
 from agentlab.fanout.plan import Plan, SubTask
 from agentlab.fanout.round import run_round
@@ -141,6 +141,7 @@ def main() -> None:
         for width in args.widths:
             table[width]["lanes"] = median_wall(with_lanes(dispatcher, width), args.repeats)
         dispatcher.close()
+        quiet_heartbeats(client)  # the cluster closes next: no heartbeat may be on the wire (a traceback)
     print_table(table, args.seconds)
 
 

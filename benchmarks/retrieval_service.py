@@ -16,7 +16,7 @@ import argparse
 import statistics
 import time
 
-from agentlab.cluster import connect, describe
+from agentlab.cluster import connect, describe, quiet_heartbeats
 from agentlab.data import kb_index, kb_questions
 from agentlab.services.sharded import ShardedIndex
 
@@ -51,6 +51,7 @@ def main() -> None:
             qps = statistics.median(rates)
             base = base or qps
             print(f"{shards:>6} {replicas:>8} {qps:>10,.0f} {qps / base:>6.2f}x")
+        quiet_heartbeats(client)  # the cluster closes next: no heartbeat may be on the wire (a traceback)
 
 
 if __name__ == "__main__":

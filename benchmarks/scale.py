@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 from distributed import Client
 
-from agentlab.cluster import local_cluster
+from agentlab.cluster import local_cluster, quiet_heartbeats
 from agentlab.fanout.lanes import LaneDispatcher
 from agentlab.fanout.plan import Plan, SubTask
 from agentlab.fanout.round import run_round
@@ -99,6 +99,7 @@ def main() -> None:
             rows.append((width, args.seconds, limit, lanes, bookkeeping, peak))
             print_row(*rows[-1], header=len(rows) == 1)
         dispatcher.close()
+        quiet_heartbeats(client)  # the cluster closes next: no heartbeat may be on the wire (a traceback)
 
 
 def print_row(width: int, ideal: float, limit: float, lanes: float, round_s: float, peak: int, header: bool) -> None:

@@ -6,11 +6,20 @@ Two real servers run as subprocesses: a quick research agent, and one whose ever
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
+import httpx
 import pytest
+from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
+from a2a.types import Message, Part, Role, SendMessageRequest, TaskState
+from a2a.utils.errors import InvalidParamsError
 from distributed import Client
+from google.protobuf.json_format import ParseDict
+from google.protobuf.struct_pb2 import Value
 
 from agentlab.data import demo_goal, demo_question
 from agentlab.errors import NotApproved, ServiceError
@@ -31,9 +40,14 @@ def _serve(name: str, latency: float) -> Background:
 
 
 @pytest.fixture(scope="module")
-def quick() -> Iterator[RemoteAgent]:
+def quick_server() -> Iterator[Background]:
     with _serve("researcher", 0.0) as server:
-        yield RemoteAgent(server.ready.split("/.well-known")[0], "researcher")
+        yield server
+
+
+@pytest.fixture(scope="module")
+def quick(quick_server: Background) -> RemoteAgent:
+    return RemoteAgent(quick_server.ready.split("/.well-known")[0], "researcher")
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +125,66 @@ def test_a_supervisor_delegates_research_sub_tasks_to_a_remote_agent(client: Cli
     assert all(q.is_answered_by(result.answer) for q in truths)
     assert completed.wait(timeout=60), seen  # the states reached the client while the run went on
     assert {("remote", r.id, "working") for r in remote} <= set(seen)
+
+
+def _v03_send(url: str, parts: list[dict[str, object]]) -> dict[str, Any]:
+    """A2A 0.3 `message/send`, as raw JSON-RPC of the 0.3 spec (no SDK on this side)."""
+    message = {"kind": "message", "messageId": uuid.uuid4().hex, "role": "user", "parts": parts}
+    body = {"jsonrpc": "2.0", "id": 1, "method": "message/send", "params": {"message": message}}
+    reply: dict[str, Any] = httpx.post(url, json=body, timeout=120).json()
+    return reply
+
+
+def test_an_a2a_0_3_client_reads_the_card_and_delegates(quick: RemoteAgent) -> None:
+    card = httpx.get(f"{quick.base}/.well-known/agent-card.json", timeout=10).json()
+    assert card["url"] == f"{quick.base}/" and card["protocolVersion"] == "0.3"  # what a 0.3 client reads
+    assert {i["protocolVersion"] for i in card["supportedInterfaces"]} == {"1.0", "0.3"}  # and a 1.0 client
+    question = demo_question()
+    task = _v03_send(card["url"], [{"kind": "text", "text": question.question}])["result"]
+    assert task["kind"] == "task" and task["status"]["state"] == "completed"
+    answer = " ".join(p["text"] for a in task["artifacts"] for p in a["parts"] if p["kind"] == "text")
+    assert question.is_answered_by(answer)
+    agent_says = [m for m in task["history"] if m["role"] == "agent"]
+    assert agent_says and all(m["contextId"] == task["contextId"] for m in agent_says)
+
+
+def test_the_sdks_own_0_3_transport_gets_an_answer(quick: RemoteAgent) -> None:
+    from a2a.compat.v0_3.jsonrpc_transport import CompatJsonRpcTransport
+
+    async def send() -> Any:
+        async with httpx.AsyncClient(timeout=120) as http:
+            transport = CompatJsonRpcTransport(http, None, f"{quick.base}/")
+            message = Message(
+                role=Role.ROLE_USER, message_id=uuid.uuid4().hex, parts=[Part(text=demo_question().question)]
+            )
+            return await transport.send_message(SendMessageRequest(message=message))
+
+    reply = asyncio.run(send())
+    assert reply.task.status.state == TaskState.TASK_STATE_COMPLETED
+    assert demo_question().is_answered_by(" ".join(p.text for a in reply.task.artifacts for p in a.parts))
+
+
+@pytest.mark.parametrize(
+    ("parts_0_3", "parts_1_0"),
+    [
+        ([{"kind": "text", "text": ""}], [Part(text="")]),  # an empty text part
+        ([{"kind": "data", "data": {"goal": "x"}}], [Part(data=ParseDict({"goal": "x"}, Value()))]),  # data only
+    ],
+)
+def test_a_message_without_text_is_the_protocols_invalid_params_error(
+    quick_server: Background, quick: RemoteAgent, parts_0_3: list[dict[str, object]], parts_1_0: list[Part]
+) -> None:
+    error = _v03_send(f"{quick.base}/", parts_0_3)["error"]
+    assert error["code"] == -32602 and "no text" in error["message"]
+
+    async def send_1_0() -> None:
+        async with httpx.AsyncClient(timeout=60) as http:
+            card = await A2ACardResolver(http, quick.base).get_agent_card()
+            client = ClientFactory(ClientConfig(httpx_client=http, streaming=False)).create(card)
+            message = Message(role=Role.ROLE_USER, message_id=uuid.uuid4().hex, parts=parts_1_0)
+            async for _ in client.send_message(SendMessageRequest(message=message)):
+                pass
+
+    with pytest.raises(InvalidParamsError, match="no text"):
+        asyncio.run(send_1_0())
+    assert "Traceback" not in quick_server.logs()

@@ -420,7 +420,7 @@ def test_a_file_from_a_newer_agentlab_is_refused(tmp_path: Path) -> None:
 
 def test_a_file_that_is_not_a_journal_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a database, " * 100)
-    with pytest.raises(ConfigError, match=r"cannot open the journal .*notes.txt"):
+    with pytest.raises(ConfigError, match=r"the journal .*notes.txt is not an agentlab journal"):
         SqliteJournal(tmp_path / "notes.txt")
 
 

@@ -8,14 +8,21 @@ and that the cassette it recorded replays offline, identically.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from agentlab.agent.retrieval import search_tool
 from agentlab.cli.main import main
+from agentlab.data import kb_index
+from agentlab.errors import ModelUnavailable
+from agentlab.models.chat import from_env
 from agentlab.models.localllm import INSTALL, LocalLLM, available
+from agentlab.models.window import context_window
 
 pytestmark = [pytest.mark.local_llm, pytest.mark.skipif(not available(), reason=f"needs: {INSTALL}")]
 
@@ -53,3 +60,48 @@ def test_smollm2_makes_a_schema_valid_call_in_json_mode_and_replays(
     replay = main([*common, *limits, "--replay", tape])
     replayed = capfd.readouterr().out
     assert replay == code and _rows(replayed) == _rows(live)
+
+
+def _searches(count: int) -> list[dict[str, Any]]:
+    """A conversation of `count` searches for 20 documents each, as the agent loop keeps it."""
+    index = kb_index()
+    messages: list[dict[str, Any]] = [{"role": "user", "content": QUESTION}]
+    for n, query in enumerate(["INC-2108 root cause", "INC-2108 incident report", "certificate expiry"][:count]):
+        fn = {"name": "search_kb", "arguments": json.dumps({"query": query, "k": 20 if n != 1 else 2031})}
+        messages.append({"role": "assistant", "content": None, "tool_calls": [{"id": f"c{n}", "function": fn}]})
+        hits = "\n\n".join(d.render() for d in index.search(query, 20))
+        messages.append({"role": "tool", "tool_call_id": f"c{n}", "content": hits})
+    return messages
+
+
+@pytest.mark.timeout(1800)
+def test_a_4096_token_llama_cpp_is_asked_its_window_and_never_overflowed() -> None:
+    """Three searches of 20 documents are ~12k real tokens: fitted by the real tokenizer's count, they fit."""
+    tools = [search_tool(kb_index()).schema()]
+    with LocalLLM(context=4096) as small:
+        model = from_env(base_url=small.base_url, model=small.model, api_key="none", max_tokens=8, max_retries=0)
+        model = model.with_options(tool_calling="json", timeout=600.0)
+        assert context_window(model.config) == 4096  # llama.cpp's /props
+        reply = model.complete(_searches(3), tools)
+        assert reply.usage["prompt_tokens"] + 8 <= 4096 and reply.usage["context_dropped_turns"] >= 1, reply.usage
+        # the broken variant: told a larger window than it has, the real server refuses the request
+        with pytest.raises(ModelUnavailable, match="context"):
+            model.with_options(context_window=100_000).complete(_searches(3), tools)
+
+
+@pytest.mark.timeout(600)
+def test_lab_00s_real_model_cell_gets_a_tool_call_from_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cell as written, against SmolLM2 (whose server drops `tools`): "auto" finds that out, and calls."""
+    labs = Path(__file__).parent.parent / "labs"
+    path = next(p for p in (labs / "source" / "00_setup.ipynb", labs / "00_setup.ipynb") if p.exists())
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    setup = next(c for c in cells if "search_schema = " in "".join(c["source"]))
+    real = next(c for c in cells if "real_model = from_env(" in "".join(c["source"]))
+    monkeypatch.delenv("AGENTLAB_TOOL_CALLING", raising=False)
+    with LocalLLM(context=4096) as small:
+        monkeypatch.setenv("AGENTLAB_BASE_URL", small.base_url)
+        monkeypatch.setenv("AGENTLAB_MODEL", small.model)
+        namespace: dict[str, Any] = {"os": __import__("os")}
+        for cell in (setup, real):
+            exec("".join(cell["source"]), namespace)  # the lab's own cells
+    assert namespace["real_calls"] and namespace["real_reply"].tool_calls[0].name == "search_kb"

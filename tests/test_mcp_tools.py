@@ -6,7 +6,7 @@ import mcp_types
 import pytest
 
 from agentlab.agent.tools import Toolbox
-from agentlab.protocols.mcp_tools import approved_names, contract, public_name, result_text, to_tool
+from agentlab.protocols.mcp_tools import approved_names, contract, needs_task_mode, public_name, result_text, to_tool
 from agentlab.rpc.contract import ToolPolicy
 from agentlab.wire import ToolCall
 
@@ -78,6 +78,27 @@ def test_results_become_text_and_is_error_becomes_a_failed_observation() -> None
 
     obs = Toolbox([to_tool(listed(), failing, server="fs")]).call(ToolCall("1", "fs_read_file", '{"file-path": "x"}'))
     assert not obs.ok and obs.error == "ToolFailed" and "no such file" in obs.content
+
+
+def test_links_and_embedded_resources_are_told_not_dropped() -> None:
+    link = mcp_types.ResourceLink(type="resource_link", name="log", uri="file:///var/log/app.log")
+    notes = mcp_types.TextResourceContents(uri="mem://notes", text="the fix is in")
+    blob = mcp_types.BlobResourceContents(uri="mem://x", blob="AAAA")  # 3 bytes, no MIME type given
+    blocks = [link, *(mcp_types.EmbeddedResource(type="resource", resource=r) for r in (notes, blob))]
+    assert result_text(mcp_types.CallToolResult(content=blocks)).splitlines() == [
+        "[resource link: log <file:///var/log/app.log>]",
+        "[resource mem://notes]",
+        "the fix is in",
+        "[resource mem://x: binary, 3 bytes, not shown]",
+    ]
+
+
+def test_only_a_tool_that_requires_tasks_needs_task_mode() -> None:
+    def tool(support: str | None) -> mcp_types.Tool:
+        execution = mcp_types.ToolExecution(task_support=support) if support else None  # type: ignore[arg-type]
+        return mcp_types.Tool(name="t", input_schema=SCHEMA, execution=execution)
+
+    assert [needs_task_mode(tool(s)) for s in (None, "forbidden", "optional", "required")] == [False] * 3 + [True]
 
 
 def test_only_safe_or_allowlisted_tools_are_approved() -> None:

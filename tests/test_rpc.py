@@ -39,6 +39,14 @@ def test_only_transient_errors_are_retryable(error: Exception, retryable: bool) 
     assert rpc.is_retryable(error) is retryable
 
 
+def test_a_policy_may_refuse_to_retry_timeouts_and_only_timeouts() -> None:
+    patient = rpc.RetryPolicy(on_timeout=False)
+    assert not rpc.is_retryable(ToolTimeout("slow"), patient) and not rpc.is_retryable(TimeoutError(), patient)
+    assert rpc.is_retryable(ServiceError("503", status=503, retryable=True), patient)
+    assert rpc.is_retryable(ConnectionError(), patient)
+    assert rpc.is_retryable(ToolTimeout("slow"), rpc.RetryPolicy())
+
+
 def test_breaker_life_cycle() -> None:
     policy = rpc.BreakerPolicy(failures=3, reset_after=10)
     state = rpc.BreakerState()

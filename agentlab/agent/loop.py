@@ -5,7 +5,8 @@
        If it asked for no tools, its content is the final answer: stop.
     3. Act: run the turn's tool calls (in parallel when there are several); bad calls become
        error observations, never exceptions.
-    4. Observe: append one tool message per call, and go back to 1.
+    4. Observe: append one tool message per call, and go back to 1. (A model with a small context window
+       is sent this conversation fitted into it, `agentlab.models.context`; the trace says what it left out.)
     5. At the turn budget, ask once more with tools switched off, so the run still ends with its best
        effort and the reason it stopped ("max_turns": a best effort, not an answer).
 
@@ -37,6 +38,7 @@ from agentlab.agent.tools import Observation, Tool, Toolbox
 from agentlab.errors import AgentlabError, UsageError
 from agentlab.models.base import Model
 from agentlab.models.blocking import run_blocking
+from agentlab.models.context import context_note
 from agentlab.steps import StopReason
 from agentlab.trace import Trace
 from agentlab.wire import (
@@ -102,6 +104,9 @@ def _reason(messages: list[Message], trace: Trace, tool_choice: str = "auto") ->
         raise
     what = ", ".join(f"{c.name}({c.arguments[:60]})" for c in reply.tool_calls) or "final answer"
     trace.add("model", what, start, time.time(), reply.finish_reason, (reply.content or "")[:500])
+    if "context_budget" in reply.usage:  # the model was sent a fitted conversation: say what it left out
+        note = context_note(reply.usage)
+        trace.add("model", f"context fitted: {note}", start, start, "trimmed", note)
     return reply
 
 

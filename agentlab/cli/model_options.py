@@ -3,6 +3,7 @@
     --base-url URL / --model NAME / --api-key-env VAR    a real OpenAI-compatible endpoint
     --seed / --q / --latency                             the offline model (the default)
     --timeout S / --max-tokens N / --max-retries N       limits on each request (else AGENTLAB_TIMEOUT, ...)
+    --context-window N                                   the model's context (else asked of the server)
     --tool-calling native|json|auto                      how tools reach a model (`agentlab.models.jsonmode`)
     --cassette FILE / --replay FILE                      record every response, with any endpoint; replay
                                                          them with no endpoint (the same command line)
@@ -39,6 +40,12 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-tokens", type=int, help="longest reply per step (default 1024; AGENTLAB_MAX_TOKENS)")
     group.add_argument("--max-retries", type=int, help="further attempts after a failure (default 2)")
     group.add_argument(
+        "--context-window",
+        type=int,
+        metavar="TOKENS",
+        help="the model's context window (default: ask the server, e.g. llama.cpp's n_ctx; AGENTLAB_CONTEXT_WINDOW)",
+    )
+    group.add_argument(
         "--tool-calling",
         choices=["native", "json", "auto"],
         help="native tool calls, one JSON object per turn (servers without tool support), or probe once",
@@ -59,6 +66,7 @@ def _limits(args: argparse.Namespace) -> dict[str, Any]:
         "max_tokens": args.max_tokens,
         "max_retries": args.max_retries,
         "tool_calling": args.tool_calling,
+        "context_window": args.context_window,
     }
     return {k: v for k, v in given.items() if v is not None}
 

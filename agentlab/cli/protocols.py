@@ -3,7 +3,8 @@
 agentlab mcp list -- COMMAND [ARGS...]   list an MCP server's tools (or `mcp list URL` for streamable HTTP)
 agentlab mcp serve [--http PORT]         serve agentlab's tools (KB search, prices, sandbox) over stdio or HTTP
 agentlab a2a serve --port P              serve an agentlab research agent over A2A on 127.0.0.1:P
-agentlab run "..." --mcp "COMMAND"       give the agent(s) an MCP server's tools too (repeatable; --approve NAME)
+agentlab run "..." --mcp "COMMAND"       give the agent(s) an MCP server's tools too (repeatable; --approve NAME;
+                                         --mcp-timeout SECONDS after a --mcp: that server's call timeout)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from agentlab.fanout.runners import AgentRunner, Runner
 from agentlab.fanout.toolkit import Toolkit
 from agentlab.models.base import Model
 
-__all__ = ["add_run_options", "main", "run_runner", "run_toolkit"]
+__all__ = ["MCP_TIMEOUT", "add_run_options", "main", "run_runner", "run_toolkit"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,12 +57,13 @@ def _server_from(words: Sequence[str], timeout: float) -> Any:
 
 
 def _mcp_list(args: argparse.Namespace) -> int:
-    from agentlab.protocols.mcp_client import close_sessions, describe, import_tools  # noqa: PLC0415
+    from agentlab.protocols.mcp_client import close_sessions, describe, import_tools, session  # noqa: PLC0415
 
     server = _server_from(args.server, args.timeout)
     try:
         toolset = import_tools(server)
-        print(f"{server.label}: {len(toolset.tools)} tool(s)\n{describe(toolset)}")
+        name = session(server).label  # the server's own name, from its handshake
+        print(f"{name}: {len(toolset.tools)} tool(s)\n{describe(toolset)}")
     finally:
         close_sessions()
     return 0
@@ -115,16 +117,52 @@ def main(argv: list[str]) -> int:
 # -- agentlab run --mcp ------------------------------------------------------------------------------
 
 
+MCP_TIMEOUT = 10.0
+"""Seconds an MCP call may take unless `--mcp-timeout` says otherwise."""
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"a timeout is a positive number of seconds, not {text!r}")
+    return value
+
+
+class _TimeoutFor(argparse.Action):
+    """`--mcp-timeout S` applies to the `--mcp` just before it; before any `--mcp`, to every server."""
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, value: Any, option: Any = None) -> None:
+        timeouts = dict(getattr(namespace, self.dest, None) or {})
+        timeouts[len(getattr(namespace, "mcp", None) or []) - 1] = value  # -1: every server
+        setattr(namespace, self.dest, timeouts)
+
+
 def add_run_options(run: argparse.ArgumentParser) -> None:
-    """`--mcp COMMAND` (repeatable) and `--approve TOOL` (repeatable) on `agentlab run`."""
+    """`--mcp COMMAND`, `--mcp-timeout SECONDS` and `--approve TOOL` (each repeatable) on `agentlab run`."""
     run.add_argument("--mcp", action="append", default=[], metavar="COMMAND", help="add an MCP server's tools")
+    run.add_argument(
+        "--mcp-timeout",
+        action=_TimeoutFor,
+        type=_seconds,
+        default={},
+        metavar="SECONDS",
+        help=f"call timeout of the --mcp server given just before (first: of all servers; default {MCP_TIMEOUT:g})",
+    )
     run.add_argument("--approve", action="append", default=[], metavar="TOOL", help="approve an imported tool")
 
 
 def _servers(args: argparse.Namespace) -> tuple[Any, ...]:
     from agentlab.protocols.mcp_client import McpServer  # noqa: PLC0415
 
-    return tuple(McpServer(target, approve=frozenset(getattr(args, "approve", []))) for target in _mcp(args))
+    approve = frozenset(getattr(args, "approve", []))
+    timeouts: dict[int, float] = getattr(args, "mcp_timeout", None) or {}
+    every = timeouts.get(-1, MCP_TIMEOUT)
+    return tuple(
+        McpServer(target, approve=approve, timeout=timeouts.get(i, every)) for i, target in enumerate(_mcp(args))
+    )
 
 
 def _mcp(args: argparse.Namespace) -> list[str]:
@@ -132,18 +170,23 @@ def _mcp(args: argparse.Namespace) -> list[str]:
     return list(getattr(args, "mcp", None) or [])
 
 
-def run_toolkit(args: argparse.Namespace) -> Toolkit:
-    """The agents' toolkit: the built-in one, plus the MCP servers' tools under their contracts."""
+def run_toolkit(args: argparse.Namespace, base: Toolkit | None = None) -> Toolkit:
+    """The agents' toolkit: `base` (default: the built-in one), plus the MCP servers' tools under their contracts."""
+    base = base or Toolkit()
     if not _mcp(args):
-        return Toolkit()
+        return base
     from agentlab.protocols.mcp_toolkit import McpToolkit  # noqa: PLC0415  (imports the MCP SDK)
 
-    return McpToolkit(servers=_servers(args), approve=frozenset(getattr(args, "approve", [])))
+    approve = frozenset(getattr(args, "approve", []))
+    servers = _servers(args)
+    return McpToolkit(
+        extra=base.extra, extra_roles=base.extra_roles, policies=base.policies, servers=servers, approve=approve
+    )
 
 
-def run_runner(args: argparse.Namespace, model: Model) -> Runner | None:
-    """The fan-out's runner when MCP servers are given (None: the supervisor's default)."""
-    return AgentRunner(model, toolkit=run_toolkit(args)) if _mcp(args) else None
+def run_runner(args: argparse.Namespace, model: Model, base: Toolkit | None = None) -> Runner | None:
+    """The fan-out's runner when MCP servers or a `base` toolkit are given (None: the supervisor's default)."""
+    return AgentRunner(model, toolkit=run_toolkit(args, base)) if _mcp(args) or base is not None else None
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`agentlab sim ...`: explore seeds for counterexamples, replay one, show a saved history (README: Simulation).
+"""`agentlab sim ...`: explore seeds for counterexamples, replay one, show a saved history (lab 07; README: Simulation).
 
     agentlab sim explore --seeds 2000 [--nemesis all] [--checkers all] [--size 6] [--jobs 2]
     agentlab sim replay SEED [--nemesis all] [--size 6] [--save FILE] [--schedule-of FILE]

@@ -11,6 +11,7 @@ answer; idempotency keys at the services make side effects happen once (`agentla
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import replace
 from typing import Any
 
@@ -24,7 +25,7 @@ from agentlab.durable.journal import (
     encode_result,
     subtask_key,
 )
-from agentlab.errors import JournalMismatch
+from agentlab.errors import JournalMismatch, JournalUnavailable
 from agentlab.events import Observer, RoundEvent
 from agentlab.fanout.plan import Plan
 from agentlab.identity import KEY_SCHEME, model_step_key
@@ -32,6 +33,8 @@ from agentlab.steps import StopReason, SubTask, SubTaskResult
 from agentlab.wire import ModelReply
 
 __all__ = ["DurableRun"]
+
+_STILL_RUNNING = "it is still marked running there, and running the same run id again resumes it"
 
 REPLAYABLE = ("done", "failed", "blocked")
 """Results a resume takes as they were. Timed-out and cancelled sub-tasks have no result: they run again."""
@@ -120,14 +123,36 @@ class DurableRun:
             self.store.append_many(steps)
 
     def abort(self, error: Exception) -> None:
-        """Record a run that ended in a fault rather than a stop reason (the cluster, the configuration)."""
-        self.flush()
-        if self.store is not None:
-            self.store.finish_run(self.run_id, "failed", f"{type(error).__name__}: {error}", type(error).__name__)
-        self.store = None  # recorded: a later finish() must not overwrite it
+        """Record a run that ended in a fault rather than a stop reason (the cluster, the configuration,
+        the journal itself). If the journal cannot take even that (read-only, full, locked), the error
+        raised says so: the run stays "running" there, and the same run id resumes it."""
+        store, self.store = self.store, None  # recorded (or given up on): a later finish() must not overwrite it
+        unwritten, self.unwritten = self.unwritten, []
+        if store is None:
+            return
+        try:
+            # unrecorded results run again on resume; marking the run failed matters more (and is smaller)
+            with suppress(JournalUnavailable):
+                if unwritten:
+                    store.append_many(unwritten)
+            store.finish_run(self.run_id, "failed", f"{type(error).__name__}: {error}", type(error).__name__)
+        except JournalUnavailable as fault:
+            if isinstance(error, JournalUnavailable):
+                raise JournalUnavailable(f"{error}; the run could not be marked failed: {_STILL_RUNNING}") from error
+            ended = f"{type(error).__name__}: {error}"
+            raise JournalUnavailable(f"{fault}; so the run's end ({ended}) is unrecorded: {_STILL_RUNNING}") from error
 
     def finish(self, reason: StopReason, answer: str) -> None:
         """Record how the run ended: "finished" with an answer, "failed" (with the reason) otherwise."""
-        self.flush()
-        if self.store is not None:
-            self.store.finish_run(self.run_id, "finished" if reason == "answer" else "failed", answer, reason)
+        try:
+            self.flush()
+        except JournalUnavailable as fault:  # its last results are not recorded: the run did not end well
+            self.abort(fault)  # marks it failed if the file still takes that much (else raises, saying so)
+            raise
+        if self.store is None:
+            return
+        status = "finished" if reason == "answer" else "failed"
+        try:
+            self.store.finish_run(self.run_id, status, answer, reason)
+        except JournalUnavailable as fault:
+            raise JournalUnavailable(f"{fault}; the run could not be marked {status}: {_STILL_RUNNING}") from fault

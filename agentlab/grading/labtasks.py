@@ -13,7 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["LAB_TASKS", "LabTasks", "Task"]
+__all__ = ["LAB_TASKS", "SIM_LIMIT", "LabTasks", "Task"]
+
+SIM_LIMIT = 60.0
+"""Seconds a simulator-graded task's check may take: the learner's component attacked on 200 seeds
+(`agentlab.sim.passk`), measured at 1-10 s on two loaded cores."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,35 @@ LAB_TASKS: dict[str, LabTasks] = {
             "sandbox": Task(("stopped_after",)),
             "approved": Task(("APPROVED",)),
             "shards": Task(("shards_for",)),
+        },
+    ),
+    "lab02": LabTasks(
+        "Tools as RPC",
+        "02_tools_as_rpc",
+        {
+            "payment": Task(("payment_key",), 3.0, limit=SIM_LIMIT),
+        },
+    ),
+    "lab04": LabTasks(
+        "Durability",
+        "04_durability",
+        {
+            "resume": Task(("replay_on_resume",), 3.0, limit=SIM_LIMIT),
+        },
+    ),
+    "lab05": LabTasks(
+        "Shared memory",
+        "05_shared_memory",
+        {
+            "increment": Task(("increment_step",), 3.0, limit=SIM_LIMIT),
+        },
+    ),
+    "lab07": LabTasks(
+        "Break it",
+        "07_break_it",
+        {
+            "seeds": Task(("seeds_needed",)),
+            "checker": Task(("counter_exact",), 2.0, limit=SIM_LIMIT),
         },
     ),
 }

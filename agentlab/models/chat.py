@@ -18,6 +18,9 @@ attempts)", "HTTP 429 after 3 attempts", "connection refused at URL" (`agentlab.
 decides, once for both drivers, whether to try again). A reply with nothing in it (no choices; no
 content and no calls) is a failure too, never a blank answer. A model whose server ignores `tools` can
 still call them: `tool_calling="json"` (or "auto", `agentlab.models.probe`) uses `agentlab.models.jsonmode`.
+A model with a known context window (configured, or reported by its server: `agentlab.models.window`)
+is sent its conversation fitted into it by a stated rule (`agentlab.models.context`); the reply's
+`usage` says what was left out.
 
 API keys live in a `Secret`, whose repr is masked; keys never appear in traces or cassettes, and a
 server that echoes the key back (in an error message, say) has it masked before anything reads it.
@@ -40,10 +43,12 @@ from agentlab.latency import Latency
 from agentlab.models.blocking import run_blocking
 from agentlab.models.clients import async_client_for, client_for, mask
 from agentlab.models.config import ModelConfig, Secret, limits_from_env
+from agentlab.models.context import Fitted, fit, prompt_budget, prompt_tokens
 from agentlab.models.failures import address_of, retry_pause
-from agentlab.models.jsonmode import json_messages, parse_step, response_format
+from agentlab.models.jsonmode import instructions, json_messages, parse_step, response_format
 from agentlab.models.offline.policy import PolicyConfig
 from agentlab.models.probe import calls_tools
+from agentlab.models.window import context_window
 from agentlab.wire import Message, ModelReply, cap_arguments, empty_reply, parse_reply
 
 __all__ = ["ChatModel", "from_env", "offline_model"]
@@ -90,8 +95,8 @@ class ChatModel:
     ) -> ModelReply:
         """One reasoning step. An endpoint that fails, or answers with nothing to act on, raises
         ModelUnavailable saying what happened; the reply itself is never trusted."""
-        request, json_mode = self._prepare(messages, tools, tool_choice)
-        return self._reply(self._post(request), json_mode, messages)
+        request, json_mode, fitted = self._prepare(messages, tools, tool_choice)
+        return self._reply(self._post(request), json_mode, messages, fitted)
 
     async def acomplete(
         self, messages: list[Message], tools: list[dict[str, Any]], *, tool_choice: str = "auto"
@@ -100,25 +105,43 @@ class ChatModel:
         model answered in-process), else `complete` on the process's blocking pool."""
         if not self.config.offline or self.config.cassette:
             return await run_blocking(self.complete, messages, tools, tool_choice=tool_choice)
-        request, json_mode = self._prepare(messages, tools, tool_choice)
-        return self._reply(await self._apost(request), json_mode, messages)
+        request, json_mode, fitted = self._prepare(messages, tools, tool_choice)
+        return self._reply(await self._apost(request), json_mode, messages, fitted)
 
     def _prepare(
         self, messages: list[Message], tools: list[dict[str, Any]], tool_choice: str
-    ) -> tuple[dict[str, Any], bool]:
-        """The request body for one step, and whether its tools are described in the prompt (JSON mode)."""
-        if tools and self._mode() == "json":
-            request = self._request(json_messages(messages, tools, tool_choice))
+    ) -> tuple[dict[str, Any], bool, Fitted | None]:
+        """The request body for one step, whether its tools are described in the prompt (JSON mode), and
+        how the conversation was fitted into the model's context window (None when it has no known one)."""
+        json_mode = bool(tools) and self._mode() == "json"
+        fitted = self._fit(messages, tools, tool_choice, json_mode)
+        sent = fitted.messages if fitted else messages
+        if json_mode:
+            request = self._request(json_messages(sent, tools, tool_choice))
             request["response_format"] = response_format(tools, tool_choice)
-            return request, True
-        request = self._request(messages)
+            return request, True, fitted
+        request = self._request(sent)
         if tools:
             request["tools"] = tools
             request["tool_choice"] = tool_choice
-        return request, False
+        return request, False, fitted
 
-    def _reply(self, body: dict[str, Any], json_mode: bool, messages: list[Message]) -> ModelReply:
+    def _fit(
+        self, messages: list[Message], tools: list[dict[str, Any]], tool_choice: str, json_mode: bool
+    ) -> Fitted | None:
+        """The conversation fitted into the model's context window (`agentlab.models.context`), if known."""
+        window = context_window(self.config)
+        if window is None:
+            return None
+        described = instructions(tools, tool_choice) if json_mode else (json.dumps(tools) if tools else "")
+        return fit(messages, prompt_budget(window, self.config.max_tokens, prompt_tokens(described)))
+
+    def _reply(
+        self, body: dict[str, Any], json_mode: bool, messages: list[Message], fitted: Fitted | None = None
+    ) -> ModelReply:
         raw = parse_reply(body)
+        if fitted is not None and fitted.changed:  # what was left out travels with the reply, to the trace
+            raw = replace(raw, usage={**raw.usage, **fitted.usage()})
         reply = parse_step(raw.content, raw, turn=len(messages)) if json_mode else raw
         return cap_arguments(reply, self.config.max_argument_chars)
 

@@ -3,8 +3,8 @@
 A `ChatModel` holds only a `ModelConfig`, a frozen value, so it pickles to Dask workers and serves as a
 cache key for the clients each process builds (`agentlab.models.clients`). API keys live in a `Secret`,
 whose repr is masked. `limits_from_env` reads the request limits a learner sets in the environment
-(AGENTLAB_TIMEOUT, AGENTLAB_MAX_TOKENS, ...). Left out: the endpoint and key from the environment
-(`agentlab.models.chat.from_env`) and any check that the endpoint exists.
+(AGENTLAB_TIMEOUT, AGENTLAB_MAX_TOKENS, AGENTLAB_CONTEXT_WINDOW, ...). Left out: the endpoint and key
+from the environment (`agentlab.models.chat.from_env`) and any check that the endpoint exists.
 """
 
 from __future__ import annotations
@@ -57,6 +57,10 @@ class ModelConfig:
     tool_calling: ToolCalling = "native"
     """"native" (`tools` in the request), "json" (tools described in the prompt, one JSON object per
     turn: `agentlab.models.jsonmode`), or "auto" (native if a one-time probe shows the server calls tools)."""
+    context_window: int | None = None
+    """Tokens the model sees per request, prompt and reply together (llama.cpp's n_ctx). None: ask the
+    server once (`agentlab.models.window`); when it is known, each request is fitted into it by a stated
+    rule (`agentlab.models.context`)."""
     max_argument_chars: int = 20_000
     """Tool-call arguments longer than this are dropped (an error observation), not echoed back."""
     max_reply_bytes: int = 8_000_000
@@ -74,6 +78,8 @@ class ModelConfig:
             raise ConfigError(f"tool_calling must be native, json or auto, not {self.tool_calling!r}")
         if self.timeout <= 0 or self.max_retries < 0 or (self.max_tokens is not None and self.max_tokens < 1):
             raise ConfigError("timeout and max_tokens must be positive, max_retries not negative")
+        if self.context_window is not None and self.context_window < 1:
+            raise ConfigError(f"context_window must be a positive number of tokens, not {self.context_window}")
 
 
 _ENV_LIMITS = {
@@ -82,6 +88,7 @@ _ENV_LIMITS = {
     "max_retries": ("AGENTLAB_MAX_RETRIES", int),
     "tool_calling": ("AGENTLAB_TOOL_CALLING", str),
     "max_argument_chars": ("AGENTLAB_MAX_ARGUMENT_CHARS", int),
+    "context_window": ("AGENTLAB_CONTEXT_WINDOW", int),
 }
 
 

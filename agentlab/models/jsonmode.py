@@ -27,7 +27,7 @@ from typing import Any
 
 from agentlab.wire import Message, ModelReply, ToolCall
 
-__all__ = ["STRING_CAP", "json_messages", "parse_step", "response_format", "step_schema"]
+__all__ = ["STRING_CAP", "instructions", "json_messages", "parse_step", "response_format", "step_schema"]
 
 STRING_CAP = 120
 """Longest string the schema lets a model write into an argument (a small model otherwise rambles)."""

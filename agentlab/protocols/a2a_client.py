@@ -9,7 +9,9 @@
 
 Before sending anything, `delegate` reads the agent's card and refuses (`NotApproved`) a URL that is not
 allowlisted, a card whose name is not the one allowlisted for that URL, and a card that sends its
-traffic somewhere else. Then it sends the goal as a streaming message and records every state the remote
+traffic somewhere else: URLs are compared by parsed origin (scheme, host, port; `agentlab.protocols.origins`),
+userinfo is refused, and so is any redirect (the card's or the JSON-RPC endpoint's). Then it sends the
+goal as a streaming message and records every state the remote
 task passes through (submitted, working, completed, failed, canceled, ...) as a `TaskUpdate`. If the
 task has not finished within `timeout`, the caller stops waiting *and* asks the remote agent to cancel
 it — unlike a local thread, a remote task can really be stopped.
@@ -42,6 +44,7 @@ from agentlab.errors import NotApproved, ServiceError
 from agentlab.events import Observer, RemoteUpdate, RoundEvent
 from agentlab.fanout.runners import Runner, where
 from agentlab.identity import Work
+from agentlab.protocols.origins import origin, same_origin
 from agentlab.steps import SubTask, SubTaskResult, SubTaskState
 from agentlab.trace import Event
 
@@ -130,14 +133,21 @@ def _record(delegation: Delegation, event: StreamResponse) -> None:
 
 
 async def _checked_card(http: httpx.AsyncClient, agent: RemoteAgent) -> AgentCard:
-    """The agent's card, refused unless it is the allowlisted agent and keeps its traffic at its URL."""
+    """The agent's card, refused unless it is the allowlisted agent and keeps its traffic at its origin."""
     card = await A2ACardResolver(http, agent.base).get_agent_card()
     if card.name != agent.name:
         raise NotApproved(f"the agent card at {agent.base} names {card.name!r}, not the allowlisted {agent.name!r}")
-    elsewhere = [i.url for i in card.supported_interfaces if not i.url.rstrip("/").startswith(agent.base)]
+    elsewhere = [i.url for i in card.supported_interfaces if not same_origin(i.url, agent.base)]
     if elsewhere:
         raise NotApproved(f"the agent card at {agent.base} sends requests elsewhere ({elsewhere[0]}); refused")
     return card
+
+
+async def _no_redirects(response: httpx.Response) -> None:
+    """An httpx response hook: a redirect could lead anywhere the allowlist never saw, so it is refused."""
+    if response.is_redirect:
+        where = response.headers.get("location", "?")
+        raise NotApproved(f"{response.request.url} redirected ({response.status_code}) to {where}; refused")
 
 
 async def adelegate(
@@ -157,8 +167,11 @@ async def adelegate(
     that fails or is cancelled is a `Delegation` in that state, not an exception.
     """
     allowed = allow if allow is not None else {agent.base: agent}
+    origin(agent.base)  # the allowlisted URL itself must not hide where it goes
     if allowed.get(agent.base) != agent:
         raise NotApproved(f"{agent.base} ({agent.name}) is not an allowlisted remote agent; refused")
+    if http is not None and http.follow_redirects:
+        raise NotApproved("an httpx client that follows redirects could leave the allowlist; refused")
     delegation = Delegation(agent, goal)
     told = 0
 
@@ -170,7 +183,9 @@ async def adelegate(
         told = len(delegation.updates)
 
     own = http is None
-    http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
+    http = http or httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout, connect=5.0), follow_redirects=False, event_hooks={"response": [_no_redirects]}
+    )
     try:
         card = await _checked_card(http, agent)
         client = ClientFactory(ClientConfig(httpx_client=http, streaming=True)).create(card)

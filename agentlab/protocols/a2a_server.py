@@ -16,6 +16,13 @@ server's event loop keeps streaming. Cancelling stops *waiting* for that thread 
 canceled at once; the thread finishes its current step and its late result is dropped (a Python thread
 cannot be killed — the course's "timeouts must really bound time" applies to the caller, who is free).
 
+Versions: the server speaks A2A 1.0 and, on the same JSON-RPC endpoint, 0.3 (the SDK's compatibility
+layer: `message/send`, `message/stream`, `tasks/get`, `tasks/cancel`; the card carries 0.3's `url` and
+`protocolVersion` beside 1.0's `supportedInterfaces`), so clients of either version can delegate to it.
+
+A message must carry the goal as text: one with no text (an empty text part, only data or files) is
+answered with the protocol's invalid-params error (-32602) before any task is created.
+
 Left out: authentication (serve on loopback), push notifications, input-required turns, gRPC and REST.
 """
 
@@ -28,12 +35,15 @@ from typing import Any
 
 from a2a.helpers import new_task_from_user_message, new_text_message
 from a2a.server.agent_execution import AgentExecutor, RequestContext
+from a2a.server.context import ServerCallContext
 from a2a.server.events import EventQueue
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
 from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
-from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill, Part, TaskState
+from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill, Part, SendMessageRequest, TaskState
+from a2a.types import Message as A2AMessage
 from a2a.utils import TransportProtocol
+from a2a.utils.errors import InvalidParamsError
 from starlette.applications import Starlette
 
 from agentlab.agent.loop import RunResult, run_agent
@@ -41,7 +51,7 @@ from agentlab.agent.tools import Tool
 from agentlab.models.base import Model
 from agentlab.wire import Message, ModelReply
 
-__all__ = ["AgentExecutorAdapter", "Report", "ResearchAgent", "a2a_app", "agent_card", "serve"]
+__all__ = ["AgentExecutorAdapter", "Report", "ResearchAgent", "a2a_app", "agent_card", "goal_of", "serve"]
 
 
 Report = Callable[[str], None]
@@ -96,8 +106,9 @@ def agent_card(name: str, url: str, description: str = "", skills: Sequence[str]
         default_input_modes=["text/plain"],
         default_output_modes=["text/plain"],
         skills=[AgentSkill(id=s, name=s, description=f"{s} with cited evidence", tags=["agentlab", s]) for s in skills],
-        supported_interfaces=[
-            AgentInterface(protocol_binding=TransportProtocol.JSONRPC, protocol_version="1.0", url=url)
+        supported_interfaces=[  # one endpoint, two versions: 1.0 first (preferred), then 0.3 (its `url`)
+            AgentInterface(protocol_binding=TransportProtocol.JSONRPC, protocol_version=version, url=url)
+            for version in ("1.0", "0.3")
         ],
     )
 
@@ -115,11 +126,11 @@ class AgentExecutorAdapter(AgentExecutor):
             await event_queue.enqueue_event(new_task_from_user_message(context.message))  # submitted
         updater = TaskUpdater(event_queue, task_id, context_id)
         goal = context.get_user_input()
-        await updater.start_work(new_text_message(f"working on: {goal[:200]}", context_id, task_id))
+        await updater.start_work(_say(f"working on: {goal[:200]}", context_id, task_id))
         loop = asyncio.get_running_loop()
 
         def report(line: str) -> None:  # from the agent's thread: hand the update to the server's loop
-            message = new_text_message(line, context_id, task_id)
+            message = _say(line, context_id, task_id)
             asyncio.run_coroutine_threadsafe(updater.update_status(TaskState.TASK_STATE_WORKING, message), loop)
 
         # the agent blocks (model steps, tool calls): a thread keeps this loop free to stream and cancel
@@ -128,16 +139,16 @@ class AgentExecutorAdapter(AgentExecutor):
         try:
             result = await run
         except Exception as exc:  # the agent crashed: the task fails, the server lives on
-            await updater.failed(new_text_message(f"{type(exc).__name__}: {exc}", context_id, task_id))
+            await updater.failed(_say(f"{type(exc).__name__}: {exc}", context_id, task_id))
             return
         finally:
             self.running.pop(task_id, None)
         if result.stop_reason != "answer":
-            await updater.failed(new_text_message(f"{result.stop_reason}: {result.answer}", context_id, task_id))
+            await updater.failed(_say(f"{result.stop_reason}: {result.answer}", context_id, task_id))
             return
         await updater.add_artifact([Part(text=result.answer)], name="answer")
         done = f"answered after {result.turns} act-observe turn(s)"
-        await updater.complete(new_text_message(done, context_id, task_id))
+        await updater.complete(_say(done, context_id, task_id))
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
@@ -147,13 +158,42 @@ class AgentExecutorAdapter(AgentExecutor):
         await TaskUpdater(event_queue, task_id, context.context_id or "").cancel()
 
 
+def goal_of(request: SendMessageRequest) -> str:
+    """The goal a message carries: its text parts joined; `InvalidParamsError` (-32602) if there is none."""
+    texts = [part.text for part in request.message.parts if part.WhichOneof("content") == "text"]
+    goal = "\n".join(texts).strip()
+    if not goal:
+        kinds = sorted({part.WhichOneof("content") or "empty" for part in request.message.parts}) or ["no parts"]
+        raise InvalidParamsError(
+            message=f"the message has no text ({', '.join(kinds)}): this agent takes its goal as a non-empty text part"
+        )
+    return goal
+
+
+def _say(text: str, context_id: str, task_id: str) -> A2AMessage:
+    """An agent message in this task (by keyword: the SDK's third positional parameter is the media type)."""
+    return new_text_message(text, context_id=context_id, task_id=task_id)
+
+
+class _Handler(DefaultRequestHandler):
+    """The SDK's handler, refusing messages without a goal before any task exists (for 1.0 and 0.3 alike)."""
+
+    async def on_message_send(self, params: SendMessageRequest, context: ServerCallContext) -> Any:
+        goal_of(params)
+        return await super().on_message_send(params, context)
+
+    async def on_message_send_stream(self, params: SendMessageRequest, context: ServerCallContext) -> Any:
+        goal_of(params)
+        async for event in super().on_message_send_stream(params, context):
+            yield event
+
+
 def a2a_app(card: AgentCard, agent: Callable[[str, Report], RunResult]) -> Starlette:
-    """A Starlette app: the card at /.well-known/agent-card.json and JSON-RPC (with SSE streaming) at /."""
-    handler = DefaultRequestHandler(
-        agent_executor=AgentExecutorAdapter(agent), task_store=InMemoryTaskStore(), agent_card=card
-    )
-    routes = [*create_agent_card_routes(agent_card=card), *create_jsonrpc_routes(request_handler=handler, rpc_url="/")]
-    return Starlette(routes=routes)
+    """A Starlette app: the card at /.well-known/agent-card.json and JSON-RPC (with SSE streaming) at /,
+    for A2A 1.0 and 0.3 clients."""
+    handler = _Handler(agent_executor=AgentExecutorAdapter(agent), task_store=InMemoryTaskStore(), agent_card=card)
+    rpc = create_jsonrpc_routes(request_handler=handler, rpc_url="/", enable_v0_3_compat=True)
+    return Starlette(routes=[*create_agent_card_routes(agent_card=card), *rpc])
 
 
 def serve(app: Any, port: int, host: str = "127.0.0.1", log_level: str = "warning") -> None:

@@ -10,18 +10,27 @@ names is opened where the tools run — on the Dask worker — and kept for the 
 async; each session runs on its own event-loop thread, and tool calls (sync, on the toolbox's threads)
 are handed to that loop and waited for with a timeout.
 
-What can go wrong is said in agentlab's words:
+A server is named by its own name (`serverInfo.name` from the handshake) unless `McpServer.name` says
+otherwise. What can go wrong is said in agentlab's words:
 
     the server does not start / does not answer the handshake   ServiceError(retryable)
-    the server dies mid-call (or its connection drops)           ServiceError(retryable); the next call
-                                                                 starts a fresh session
-    no reply within the timeout                                  ToolTimeout; the request is cancelled
+    the server dies mid-call (or its connection drops)           ServiceError(retryable), "died mid-call";
+                                                                 the next call starts a fresh session
+    it cannot be started again after that                        ServiceError(retryable), "could not be
+                                                                 restarted" (not "could not start")
+    no reply within the server's timeout                         ToolTimeout; the request is cancelled
+    a line on stdout that is not JSON-RPC                        ServiceError at once, "not valid MCP"
+                                                                 (`mcp_transport`); a fresh server next
     a reply that is not valid MCP, a JSON-RPC error              ServiceError (not retryable)
     the tool ran and reported is_error                           ToolFailed (see mcp_tools)
 
 Whether an error is retried is the tool's contract, decided from its annotations (`mcp_tools.contract`)
-and carried out by `GuardedToolbox`. Left out: sampling, elicitation and roots (a server that asks for
-them gets an error), resources, prompts, OAuth.
+and carried out by `GuardedToolbox`: a read-only or idempotent tool is retried after a dropped connection
+or a dead server, never after a timeout (the next attempt would wait as long again). Every call asks for
+progress (`mcp_progress`) and forwards the call's idempotency key in `_meta` (`IDEMPOTENCY_META`), which
+agentlab's own server deduplicates on. Tools that *require* MCP Tasks are left out, with a note
+(`McpToolset.left_out`). Left out: sampling, elicitation and roots (a server that asks for them gets an
+error), tasks, resources, prompts, OAuth.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
+import contextvars
 import io
 import os
 import shlex
@@ -42,13 +52,22 @@ from typing import Any, TextIO, TypeVar
 import mcp_types
 import pydantic
 from mcp import Client, MCPError, StdioServerParameters
-from mcp.client.stdio import stdio_client
 
 from agentlab.agent.tools import Tool
 from agentlab.errors import ConfigError, ServiceError, ToolTimeout
-from agentlab.protocols.mcp_tools import McpTool, approved_names, contract, public_name, to_tool
+from agentlab.protocols.mcp_progress import heard
+from agentlab.protocols.mcp_tools import (
+    IDEMPOTENCY_META,
+    McpTool,
+    approved_names,
+    contract,
+    needs_task_mode,
+    public_name,
+    to_tool,
+)
+from agentlab.protocols.mcp_transport import Garbage, quiet_parse_errors, strict_stdio
 from agentlab.rpc.contract import ToolPolicy
-from agentlab.rpc.guarded import GuardedToolbox
+from agentlab.rpc.guarded import GuardedToolbox, current_call, idempotency_key
 
 __all__ = [
     "McpServer",
@@ -74,7 +93,8 @@ class McpServer:
     name: str = ""
     """A short label for traces and name clashes (default: from the command or URL)."""
     timeout: float = 10.0
-    """Seconds to wait for one call before giving up on it."""
+    """Seconds to wait for one call before giving up on it (and cancelling it on the server); on the
+    command line, `agentlab run --mcp COMMAND --mcp-timeout SECONDS`."""
     startup: float = 30.0
     """Seconds to wait for the server to start and answer the handshake (a cold Python server takes a few)."""
     approve: frozenset[str] = frozenset()
@@ -95,15 +115,15 @@ class McpServer:
         words = [w for w in shlex.split(self.target) if not w.startswith("-")]
         return public_name(words[-1].rsplit("/", 1)[-1].removesuffix(".py")) if words else "mcp"
 
-    def transport(self) -> Any:
-        """What `mcp.Client` connects to: the URL, or a stdio transport that starts the command."""
+    def transport(self, garbage: Garbage) -> Any:
+        """What `mcp.Client` connects to: the URL, or a strict stdio transport that starts the command."""
         if self.is_http:
             return self.target
         argv = shlex.split(self.target)
         if not argv:
             raise ConfigError("an MCP server command cannot be empty")
         params = StdioServerParameters(command=argv[0], args=argv[1:], env=dict(self.env) or None)
-        return stdio_client(params, errlog=_errlog())
+        return strict_stdio(params, _errlog(), garbage)
 
 
 def _errlog() -> TextIO:
@@ -121,8 +141,9 @@ def _errlog() -> TextIO:
 class _Session:
     """One live client session, owned by a task on a private event loop (anyio scopes stay in one task)."""
 
-    def __init__(self, server: McpServer) -> None:
+    def __init__(self, server: McpServer, *, restart: bool = False) -> None:
         self.server = server
+        self.garbage = Garbage()
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name=f"mcp:{server.label}", daemon=True)
         self._thread.start()
@@ -130,21 +151,32 @@ class _Session:
         self._closing = asyncio.Event()
         self._owner = asyncio.run_coroutine_threadsafe(self._own(), self.loop)
         self.alive = True
+        start = "died and could not be restarted" if restart else "could not be started"
         try:
             self.client = self._ready.result(timeout=server.startup)
         except concurrent.futures.TimeoutError as exc:
             self.close()
             raise ServiceError(
-                f"the MCP server {server.label} did not answer its handshake within {server.startup:g} s",
+                f"the MCP server {server.label} {start}: no answer to its handshake within {server.startup:g} s",
                 retryable=True,
             ) from exc
         except Exception as exc:
             self.close()
-            raise ServiceError(f"could not start the MCP server {server.label}: {_why(exc)}", retryable=True) from exc
+            why = self.garbage.describe() or _why(exc)
+            raise ServiceError(f"the MCP server {server.label} {start}: {why}", retryable=True) from exc
+
+    @property
+    def label(self) -> str:
+        """The server's name: the one given, else the one it gave in its handshake, else from its command."""
+        if self.server.name:
+            return self.server.name
+        client: Client | None = getattr(self, "client", None)  # set once the handshake is done
+        info = client.server_info if client is not None else None
+        return public_name(info.name) if info is not None and info.name else self.server.label
 
     async def _own(self) -> None:
         try:
-            async with Client(self.server.transport()) as client:
+            async with Client(self.server.transport(self.garbage)) as client:
                 self._ready.set_result(client)
                 await self._closing.wait()
         except BaseException as exc:  # the session ended (the server died, or the handshake failed)
@@ -162,27 +194,28 @@ class _Session:
         except concurrent.futures.TimeoutError as exc:
             future.cancel()  # cancelling the awaiting task cancels the request on the server too
             raise ToolTimeout(
-                f"{what}: the MCP server {self.server.label} did not answer within {self.server.timeout:g} s"
+                f"{what}: the MCP server {self.label} did not answer within {self.server.timeout:g} s"
             ) from exc
         except MCPError as exc:
             if exc.code == mcp_types.REQUEST_TIMEOUT:
                 raise ToolTimeout(f"{what}: {exc}") from exc
             if exc.code == mcp_types.CONNECTION_CLOSED:
-                self.alive = False  # the server died or hung up: the next call starts a fresh session
-                raise ServiceError(
-                    f"{what}: the MCP server {self.server.label} closed the connection (did it exit?)", retryable=True
-                ) from exc
-            raise ServiceError(f"{what}: the MCP server {self.server.label} answered with an error: {exc}") from exc
+                raise self._lost(what, "the connection closed") from exc
+            raise ServiceError(f"{what}: the MCP server {self.label} answered with an error: {exc}") from exc
         except pydantic.ValidationError as exc:
             raise ServiceError(
-                f"{what}: the MCP server {self.server.label} sent a reply that is not valid MCP "
+                f"{what}: the MCP server {self.label} sent a reply that is not valid MCP "
                 f"({exc.error_count()} problem(s), first: {exc.errors()[0]['msg']})"
             ) from exc
         except Exception as exc:  # a dead pipe, a dropped connection: a new session may help
-            self.alive = False
-            raise ServiceError(
-                f"{what}: the connection to the MCP server {self.server.label} failed ({_why(exc)})", retryable=True
-            ) from exc
+            raise self._lost(what, _why(exc)) from exc
+
+    def _lost(self, what: str, why: str) -> ServiceError:
+        """The session is gone mid-call: the server wrote garbage (not retryable) or died (retryable)."""
+        self.alive = False  # the next call starts a fresh session
+        if self.garbage.lines:
+            return ServiceError(f"{what}: the MCP server {self.label} {self.garbage.describe()}")
+        return ServiceError(f"{what}: the MCP server {self.label} died mid-call ({why})", retryable=True)
 
     def _owner_alive(self) -> bool:
         if self._owner.done():
@@ -208,6 +241,7 @@ def _why(exc: BaseException) -> str:
 
 _SESSIONS: dict[McpServer, _Session] = {}
 _LOCK = threading.Lock()
+quiet_parse_errors()  # a bad stdout line is reported by the session, once, without the SDK's traceback
 
 
 def session(server: McpServer) -> _Session:
@@ -218,7 +252,7 @@ def session(server: McpServer) -> _Session:
             return current
         if current is not None:
             current.close()
-        _SESSIONS[server] = opened = _Session(server)
+        _SESSIONS[server] = opened = _Session(server, restart=current is not None)
         return opened
 
 
@@ -235,9 +269,20 @@ atexit.register(close_sessions)
 
 
 def call_tool(server: McpServer, name: str, arguments: dict[str, Any]) -> mcp_types.CallToolResult:
-    """One `tools/call` on this process's session to `server` (a failed session is replaced next time)."""
+    """One `tools/call` on this process's session to `server` (a failed session is replaced next time).
+
+    It asks for progress (each notification becomes a trace row and a live event: `mcp_progress`) and
+    forwards the guarded call's idempotency key in `_meta`, when it runs inside one."""
     live = session(server)
-    return live.run(live.client.call_tool(name, arguments), f"{name} on {server.label}")
+    call, key = current_call(), idempotency_key()
+    here = contextvars.copy_context()  # the progress callback runs on the session's loop: keep our worker
+
+    async def progress(progress: float, total: float | None, message: str | None) -> None:
+        here.run(heard, live.label, name, call, progress, total, message or "")
+
+    meta: Any = {IDEMPOTENCY_META: key} if key else None
+    request = live.client.call_tool(name, arguments, progress_callback=progress, meta=meta)
+    return live.run(request, f"{name} on {live.label}")
 
 
 def list_tools(server: McpServer) -> list[mcp_types.Tool]:
@@ -246,7 +291,7 @@ def list_tools(server: McpServer) -> list[mcp_types.Tool]:
     tools: list[mcp_types.Tool] = []
     cursor: str | None = None
     while True:
-        page = live.run(live.client.list_tools(cursor=cursor), f"tools/list on {server.label}")
+        page = live.run(live.client.list_tools(cursor=cursor), f"tools/list on {live.label}")
         tools.extend(page.tools)
         cursor = page.next_cursor
         if not cursor:
@@ -262,6 +307,8 @@ class McpToolset:
     approved: set[str]
     """Imported tools that may be called without asking (read-only/idempotent, or allowlisted)."""
     servers: list[McpServer] = field(default_factory=list)
+    left_out: dict[str, str] = field(default_factory=dict)
+    """Listed tools not offered to the model, with why (a tool that requires MCP Tasks)."""
 
     @property
     def needs_approval(self) -> list[str]:
@@ -283,25 +330,33 @@ def import_tools(
     tools: list[McpTool] = []
     policies: dict[str, ToolPolicy] = {}
     used = set(taken)
+    approved: set[str] = set()
+    left_out: dict[str, str] = {}
     for server in servers:
-        base_policy = base or ToolPolicy(timeout=server.timeout, service=f"mcp:{server.label}")
+        listing = list_tools(server)
+        label = session(server).label
+        # the session's own timeout (which cancels the request on the server) fires before the toolbox's
+        base_policy = base or ToolPolicy(timeout=server.timeout + 5.0, service=f"mcp:{label}")
 
         def call(name: str, arguments: dict[str, Any], server: McpServer = server) -> mcp_types.CallToolResult:
             return call_tool(server, name, arguments)
 
-        for listed in list_tools(server):
+        mine: list[McpTool] = []
+        for listed in listing:
+            if needs_task_mode(listed):
+                left_out[f"{label}/{listed.name}"] = (
+                    "requires MCP Tasks (taskSupport: required), which agentlab does not run"
+                )
+                continue
             name = public_name(listed.name)
             if name in used:
-                name = public_name(listed.name, prefix=f"{server.label}_")
+                name = public_name(listed.name, prefix=f"{label}_")
             used.add(name)
-            converted = to_tool(listed, call, server=server.label, name=name)
-            tools.append(converted)
+            mine.append(to_tool(listed, call, server=label, name=name))
             policies[name] = contract(listed.annotations, base_policy)[0]
-    approved: set[str] = set()
-    for server in servers:
-        mine = [t for t in tools if t.server == server.label]
+        tools.extend(mine)
         approved |= approved_names(mine, ToolPolicy(), server.approve)
-    return McpToolset(tools, policies, approved, servers)
+    return McpToolset(tools, policies, approved, servers, left_out)
 
 
 def describe(toolset: McpToolset) -> str:
@@ -314,4 +369,6 @@ def describe(toolset: McpToolset) -> str:
         ask = "approval needed" if t.name not in toolset.approved else "allowed"
         args = ", ".join(t.parameters.get("properties", {}))
         print(f"{t.name}({args})  [{kind}; {retry}; {ask}]\n    {t.description.strip().splitlines()[0]}", file=out)
+    for name, why in toolset.left_out.items():
+        print(f"{name}  [left out: {why}]", file=out)
     return out.getvalue().rstrip() or "(the server lists no tools)"

@@ -10,12 +10,15 @@ agentlab already understands:
 - a **contract** (`ToolPolicy` + whether it needs approval) from the annotations, read the way the MCP
   spec defines their defaults: a tool is destructive and non-idempotent unless it says otherwise.
   Read-only or idempotent tools may be retried; the others are tried once and must be approved;
-- a **result** as text for the model: the text blocks, else the structured content as JSON; a result
-  flagged `is_error` becomes a `ToolFailed`, which the toolbox turns into an error observation.
+- a **result** as text for the model, block by block: text as is; a resource link as its name, URI, MIME
+  type and size; an embedded text resource as its URI and text; an embedded blob, an image or audio as
+  MIME type and size (not shown: the model reads text); with no blocks, the structured content as JSON.
+  A result flagged `is_error` becomes a `ToolFailed`, which the toolbox turns into an error observation.
 
 Annotations are hints from a server you may not trust: they can make a tool *safer* to call (fewer
-retries, an approval), never less checked than a native tool. Left out: images and audio (described by
-type and size, not shown), resources and prompts.
+retries, an approval), never less checked than a native tool. Left out: MCP Tasks (a tool that
+*requires* task mode is not offered to the model: `needs_task_mode`), reading a linked resource
+(`resources/read`), prompts.
 """
 
 from __future__ import annotations
@@ -35,7 +38,19 @@ from agentlab.agent.tools import Tool
 from agentlab.errors import InvalidArguments, ToolFailed
 from agentlab.rpc.contract import RetryPolicy, ToolPolicy
 
-__all__ = ["McpTool", "approved_names", "contract", "public_name", "result_text", "to_tool"]
+__all__ = [
+    "IDEMPOTENCY_META",
+    "McpTool",
+    "approved_names",
+    "contract",
+    "needs_task_mode",
+    "public_name",
+    "result_text",
+    "to_tool",
+]
+
+IDEMPOTENCY_META = "agentlab.dev/idempotency-key"
+"""The `_meta` key under which agentlab's client sends a call's idempotency key and its server reads it."""
 
 _BAD = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -55,34 +70,55 @@ def contract(
 
     MCP's defaults (spec, "ToolAnnotations"): readOnlyHint false, destructiveHint true, idempotentHint
     false. So an un-annotated tool is treated as destructive: tried once, and refused unless approved.
+    A read-only or idempotent tool is retried after a dropped connection or a dead server (the next
+    attempt gets a fresh session), never after a timeout: three attempts at a 10 s timeout would keep
+    the model waiting 30 s for the same "too slow".
     """
     ann = annotations or mcp_types.ToolAnnotations()
     read_only = ann.read_only_hint is True
     destructive = not read_only and ann.destructive_hint is not False
     idempotent = read_only or ann.idempotent_hint is True
-    retry = base.retry if idempotent else RetryPolicy(attempts=1)
+    # a timeout is not retried: the server was too slow, not unlucky, and would be as slow again
+    retry = replace(base.retry, on_timeout=False) if idempotent else RetryPolicy(attempts=1)
     policy = replace(base, idempotent=idempotent, retry=retry)
     return policy, (destructive or not idempotent) and not allowlisted
 
 
+def _size(base64_text: str) -> int:
+    """Bytes encoded by a base64 string (without decoding it)."""
+    text = base64_text.strip()
+    return max(0, len(text) * 3 // 4 - text[-2:].count("="))
+
+
+def _block_text(block: object) -> str:
+    """One content block as the model reads it (see the module docstring for each kind)."""
+    if isinstance(block, mcp_types.TextContent):
+        return block.text
+    if isinstance(block, mcp_types.ImageContent | mcp_types.AudioContent):
+        return f"[{block.type}: {block.mime_type}, {_size(block.data)} bytes]"
+    if isinstance(block, mcp_types.ResourceLink):
+        about = ", ".join(str(x) for x in (block.mime_type, block.size and f"{block.size} bytes") if x)
+        said = f" - {block.description}" if block.description else ""
+        return f"[resource link: {block.title or block.name} <{block.uri}>{f' ({about})' if about else ''}{said}]"
+    if isinstance(block, mcp_types.EmbeddedResource):
+        res = block.resource
+        if isinstance(res, mcp_types.TextResourceContents):
+            return f"[resource {res.uri}{f' ({res.mime_type})' if res.mime_type else ''}]\n{res.text}"
+        return f"[resource {res.uri}: {res.mime_type or 'binary'}, {_size(res.blob)} bytes, not shown]"
+    return f"[{getattr(block, 'type', 'content')}: a content type agentlab does not read]"
+
+
 def result_text(result: mcp_types.CallToolResult) -> str:
-    """What the model reads: the text blocks, else the structured content as JSON."""
-    parts = []
-    for block in result.content:
-        if isinstance(block, mcp_types.TextContent):
-            parts.append(block.text)
-        elif isinstance(block, mcp_types.ImageContent | mcp_types.AudioContent):
-            parts.append(f"[{block.type}: {block.mime_type}, {len(block.data)} base64 characters]")
-        elif isinstance(block, mcp_types.EmbeddedResource) and isinstance(
-            block.resource, mcp_types.TextResourceContents
-        ):
-            parts.append(block.resource.text)
-        else:
-            parts.append(f"[{getattr(block, 'type', 'content')}]")
-    text = "\n".join(parts)
+    """What the model reads: every content block as text, else the structured content as JSON."""
+    text = "\n".join(_block_text(block) for block in result.content)
     if not text and result.structured_content is not None:
         text = json.dumps(result.structured_content, default=str)
     return text
+
+
+def needs_task_mode(listed: mcp_types.Tool) -> bool:
+    """Does the tool *require* MCP Tasks (`execution.taskSupport: required`)? agentlab does not run tasks."""
+    return listed.execution is not None and listed.execution.task_support == "required"
 
 
 @dataclass(frozen=True)

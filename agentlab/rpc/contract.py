@@ -49,6 +49,9 @@ class RetryPolicy:
     """The longest single backoff."""
     jitter: bool = True
     """Full jitter: sleep a uniform amount in [0, backoff], so retrying clients do not stampede together."""
+    on_timeout: bool = True
+    """Retry an attempt that timed out. False where a timeout says "too slow", not "unlucky": the next
+    attempt would wait as long again (an MCP server's tools: `agentlab.protocols.mcp_tools.contract`)."""
 
 
 @dataclass(frozen=True)
@@ -86,11 +89,14 @@ class ToolPolicy:
 # -- retries ---------------------------------------------------------------------------------------
 
 
-def is_retryable(error: BaseException) -> bool:
-    """Transient failures are worth another attempt; bad requests and open circuits are not."""
+def is_retryable(error: BaseException, policy: RetryPolicy | None = None) -> bool:
+    """Transient failures are worth another attempt; bad requests and open circuits are not, and
+    timeouts only when `policy.on_timeout` says so."""
     if isinstance(error, ServiceError):
         return error.retryable
-    return isinstance(error, ToolTimeout | ConnectionError | TimeoutError)
+    if isinstance(error, ToolTimeout | TimeoutError):
+        return policy is None or policy.on_timeout
+    return isinstance(error, ConnectionError)
 
 
 def backoff(policy: RetryPolicy, retry: int, rng: random.Random, retry_after: float | None = None) -> float:

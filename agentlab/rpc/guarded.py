@@ -14,7 +14,9 @@
 
 A Python thread cannot be killed, so a timeout here bounds the *caller's wait*, not the work: code that
 must really be stopped runs where it can be killed (the sandbox's subprocess, a separate Dask task).
-Inside a tool, `idempotency_key()` gives the current call's key to pass on to its service. The key names
+Inside a tool, `idempotency_key()` gives the current call's key to pass on to its service, and
+`current_call()` the call itself, whose `progress(text)` adds a "progress" row to the trace (a long MCP
+tool's progress notifications arrive this way). The key names
 the effect, not the sub-task asking for it (`agentlab.identity.effect_key`): every attempt, copy or re-plan
 that makes the same call in the same run — however the model worded its goal — presents the same key.
 """
@@ -41,7 +43,7 @@ from agentlab.rpc import contract as rpc
 from agentlab.trace import Event
 from agentlab.wire import ToolCall
 
-__all__ = ["GuardedToolbox", "RpcEvent", "Services", "idempotency_key"]
+__all__ = ["CurrentCall", "GuardedToolbox", "RpcEvent", "Services", "current_call", "idempotency_key"]
 
 log = logging.getLogger("agentlab.rpc.contract")
 _KEY: contextvars.ContextVar[str | None] = contextvars.ContextVar("agentlab_idempotency_key", default=None)
@@ -50,6 +52,32 @@ _KEY: contextvars.ContextVar[str | None] = contextvars.ContextVar("agentlab_idem
 def idempotency_key() -> str | None:
     """The idempotency key of the tool call running on this thread (None outside a guarded call)."""
     return _KEY.get()
+
+
+@dataclass(frozen=True)
+class CurrentCall:
+    """The guarded call a tool is running in: which tool, its key, its run and sub-task, and its trace."""
+
+    tool: str
+    key: str
+    run_id: str
+    label: str
+    """The sub-task's id when the toolbox belongs to one (else "")."""
+    attempt: int
+    record: Callable[[str, str], None]
+    """Adds a trace row (outcome, detail) to this call's toolbox."""
+
+    def progress(self, text: str) -> None:
+        """A "progress" row in the trace: the tool is still working, and says how far it got."""
+        self.record("progress", text)
+
+
+_CALL: contextvars.ContextVar[CurrentCall | None] = contextvars.ContextVar("agentlab_current_call", default=None)
+
+
+def current_call() -> CurrentCall | None:
+    """The guarded call running on this thread (None outside one)."""
+    return _CALL.get()
 
 
 @dataclass(frozen=True)
@@ -173,7 +201,7 @@ class GuardedToolbox(Toolbox):
             wait=lambda state: rpc.backoff(
                 policy.retry, state.attempt_number, self.services.rng, _retry_after(state.outcome)
             ),
-            retry=tenacity.retry_if_exception(rpc.is_retryable),
+            retry=tenacity.retry_if_exception(lambda error: rpc.is_retryable(error, policy.retry)),
             sleep=self.services.sleep,
             reraise=True,
         )
@@ -196,7 +224,7 @@ class GuardedToolbox(Toolbox):
                 self.services.admit(service, policy.breaker)
             if policy.rate_limit:
                 self.services.wait_turn(service, policy.rate_limit)
-            value = self._with_timeout(found, args, policy.timeout, key)
+            value = self._with_timeout(found, args, policy.timeout, self._current(found, key, attempt))
         except CircuitOpen as exc:
             self._event(found.name, key, attempt, "circuit_open", start, time.time(), str(exc))
             raise
@@ -212,18 +240,28 @@ class GuardedToolbox(Toolbox):
         self._event(found.name, key, attempt, "ok", start, time.time())
         return value
 
-    def _with_timeout(self, found: Tool, args: dict[str, Any], timeout: float | None, key: str) -> Any:
+    def _current(self, found: Tool, key: str, attempt: int) -> CurrentCall:
+        def record(outcome: str, detail: str) -> None:
+            now = time.time()
+            self._event(found.name, key, attempt, outcome, now, now, detail[:200])
+
+        return CurrentCall(found.name, key, self.run_id, self.step.label if self.step else "", attempt, record)
+
+    def _with_timeout(self, found: Tool, args: dict[str, Any], timeout: float | None, call: CurrentCall) -> Any:
+        key = call.key
         if timeout is None:  # nothing to abandon: the call runs on the caller's thread, with its key
-            token = _KEY.set(key)
+            tokens = _KEY.set(key), _CALL.set(call)
             try:
                 return found.fn(**args)
             finally:
-                _KEY.reset(token)
+                _KEY.reset(tokens[0])
+                _CALL.reset(tokens[1])
         box: dict[str, Any] = {}
         abandoned = threading.Event()
 
         def run() -> None:
             _KEY.set(key)
+            _CALL.set(call)
             started = time.time()
             try:
                 box["value"] = found.fn(**args)

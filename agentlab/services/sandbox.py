@@ -62,7 +62,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from agentlab.agent.tools import Tool, tool
-from agentlab.errors import ConfigError, UsageError
+from agentlab.errors import ConfigError, ToolFailed, UsageError
 from agentlab.services import _isolation, _per_run
 
 __all__ = [
@@ -399,8 +399,13 @@ class SandboxPool:
             return PoolStats(size=self.size, **self._counts)
 
 
-def sandbox_tool(limits: SandboxLimits = SandboxLimits(), pool: SandboxPool | None = None) -> Tool:
-    """The `run_python` tool a model calls; it runs in `pool` when given, else in its own sandbox."""
+def sandbox_tool(
+    limits: SandboxLimits = SandboxLimits(), pool: SandboxPool | None = None, *, failures_raise: bool = False
+) -> Tool:
+    """The `run_python` tool a model calls; it runs in `pool` when given, else in its own sandbox.
+
+    A program that fails comes back as its rendered output (the model reads the traceback), or with
+    `failures_raise` as a `ToolFailed` carrying that output (an MCP server reports it as `isError`)."""
 
     def run(code: str) -> str:
         """Run Python code in a fresh sandbox and return what it prints.
@@ -409,6 +414,8 @@ def sandbox_tool(limits: SandboxLimits = SandboxLimits(), pool: SandboxPool | No
             code: a complete Python program; print() whatever you want to see.
         """
         result = pool.run(code, limits) if pool is not None else run_python(code, limits)
+        if failures_raise and not result.ok:
+            raise ToolFailed(result.render())
         return result.render()
 
     built: Tool = tool(run, name="run_python")

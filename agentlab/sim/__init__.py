@@ -1,4 +1,4 @@
-"""Breaking it on purpose: a deterministic simulator of the fleet, a nemesis, checkers, replay (README: Simulation).
+"""Breaking it on purpose: a deterministic simulator of the fleet, a nemesis, checkers, replay (lab 07).
 
 One seed decides every choice a run depends on — how long each sub-task takes and so the order results
 arrive in, what the planner plans and how the reducer rewords a re-plan, and which faults strike where.
@@ -20,6 +20,11 @@ message by message, under server crashes, paused lease holders and duplicated wr
     board.py           one simulated run of the board, and `explore_board` over many seeds
     board_clients.py   the agents' operations: increment by compare-and-set, a CAS register, a fenced write
     board_checkers.py  linearizable (Wing & Gong's search), fenced, durable
+
+And grading with it: a learner's component attacked on k seeds, pass^k, the first failure shrunk:
+
+    passk.py           attack(component, decide): k seeds, every checker; shrink and replay a failure
+    components.py      what labs 02, 04 and 05 ask a learner to write, plugged into the real code
 """
 
 __all__: list[str] = []

@@ -1,4 +1,4 @@
-"""Breaking shared memory on purpose: K agents on one blackboard, interleaved by a seed (lab 05; README: Simulation).
+"""Breaking shared memory on purpose: K agents on one blackboard, interleaved by a seed (labs 05 and 07).
 
 `simulate_board(seed, faults)` runs K clients against a real memory server (`MemoryServer`: the board's
 `BoardStore` on a SQLite file) in this process. Each client runs operations that yield one message at a
@@ -189,15 +189,22 @@ class _Run:
 
 
 def simulate_board(
-    seed: int, faults: frozenset[str] = frozenset(), *, clients: int = 3, ops: int = 6, parts: BoardParts | None = None
+    seed: int,
+    faults: frozenset[str] = frozenset(),
+    *,
+    clients: int = 3,
+    ops: int = 6,
+    parts: BoardParts | None = None,
+    schedule: frozenset[tuple[str, str]] | None = None,
 ) -> History:
-    """Run one seed (see the module docstring) and return its history, the board's log at its end."""
+    """Run one seed (see the module docstring) and return its history, the board's log at its end;
+    `schedule` set: exactly those (fault, where) strike (`agentlab.sim.world`'s schedule mode)."""
     unknown = set(faults) - set(BOARD_FAULTS)
     if unknown:
         raise UsageError(f"no board fault called {sorted(unknown)}; known: {', '.join(BOARD_FAULTS)}")
     parts = parts or BoardParts()
     about = {"seed": seed, "faults": sorted(faults), "size": clients, "board": True}
-    world = World(seed, frozenset(faults), history=History(about), rates=BOARD_FAULTS)
+    world = World(seed, frozenset(faults), schedule, History(about), rates=BOARD_FAULTS)
     with tempfile.TemporaryDirectory(prefix="agentlab-sim-board-", dir=RAM) as where:
         run = _Run(world, str(Path(where) / "board.sqlite"), parts)
         try:
@@ -207,6 +214,8 @@ def simulate_board(
         finally:
             run.server.db.close()
     world.history.meta["fired"] = [list(f) for f in world.fired]
+    if schedule is not None:
+        world.history.meta["schedule"] = sorted(list(f) for f in schedule)
     return world.history
 
 

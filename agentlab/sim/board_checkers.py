@@ -1,4 +1,4 @@
-"""The blackboard's promises, each a pure function over a simulated run's history (lab 05; README: Simulation).
+"""The blackboard's promises, each a pure function over a simulated run's history (labs 05 and 07; README: Simulation).
 
 The history is what `agentlab.sim.board` records: for each client operation an "invoke" record and
 then its ending — "ok" (with what it saw or wrote), "fail" (refused: nothing written) or "info" (the

@@ -1,4 +1,4 @@
-"""The agents' side of the board simulation: the messages they send, and their operations (lab 05; README: Simulation).
+"""The agents' side of the board simulation: the messages they send, and their operations (labs 05 and 07).
 
 An operation is a generator: it yields one message at a time — a `Call` to the memory server, exactly
 what `Blackboard` sends through its `ServerHandle`, or a `Lease` request to the lease service — and is

@@ -1,4 +1,4 @@
-"""The course's promises, each a pure function over a simulated run's history (README: Simulation).
+"""The course's promises, each a pure function over a simulated run's history (lab 07; README: Simulation).
 
 A checker returns the empty list when its property holds, else one message per violation. It reads
 only the history (`agentlab.sim.history`), never the code that made it, so the same checker judges a

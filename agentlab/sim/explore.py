@@ -1,4 +1,4 @@
-"""Explore many seeds, shrink a failing one, replay it (README: Simulation).
+"""Explore many seeds, shrink a failing one, replay it (lab 07; README: Simulation).
 
 explore(range(2000), faults)   every seed simulated and judged by every checker: the pass^k table
                                (of k seeds, how many each checker passed) and each violation

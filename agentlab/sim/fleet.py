@@ -1,4 +1,4 @@
-"""One simulated run of the fleet: the real supervisor and runners, the nemesis around them (README: Simulation).
+"""One simulated run of the fleet: the real supervisor and runners, the nemesis around them (lab 07).
 
 `simulate(seed, faults)` runs a supervised goal — pay N orders — with the real `Supervisor`, its rounds,
 `AgentRunner`'s ReAct loops, the `pay` tool behind its RPC contract (retries, the idempotency key), the

@@ -1,4 +1,4 @@
-"""What happened in one simulated run, in order: plain records a checker reads (README: Simulation).
+"""What happened in one simulated run, in order: plain records a checker reads (lab 07; README: Simulation).
 
 A record is (seq, t, kind, subject, data): `t` is the run's virtual time, `subject` what it happened to
 (an order, a sub-task, a budget), `data` a small JSON-able mapping. The history's `digest()` is a hash of

@@ -1,4 +1,4 @@
-"""The fleet's model in the simulator: planner, reducer and payment agents, drawn from the seed (README: Simulation).
+"""The fleet's model in the simulator: planner, reducer and payment agents, drawn from the seed (lab 07).
 
 It behaves the way real models do where the course's promises are at stake, and it is cheap (no text
 generation), so thousands of runs take seconds:

@@ -1,4 +1,4 @@
-"""The simulated world: one seed, the faults it draws, and the payment desk the fleet charges (README: Simulation).
+"""The simulated world: one seed, the faults it draws, and the payment desk the fleet charges (lab 07).
 
 Every random choice is a *keyed* draw: `world.draw("latency", "p3")` hashes (seed, the key) to a number in
 [0, 1). Nothing depends on the order draws are made in, so a sub-task re-executed after a crash meets the

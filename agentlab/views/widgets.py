@@ -2,8 +2,10 @@
 
 `LiveProgress` is an observer: pass it to `Supervisor(..., observers=[progress])` or `run_round(...,
 observe=progress)` and display it; each sub-task's row shows its state, the worker it ran on and how
-long it has been running, updated as futures complete. `gantt(result)` draws every step of a finished
-run on a time axis — supervisor steps and sub-tasks — with each round's critical path in red.
+long it has been running, updated as futures complete, and the last word from a remote party working
+on it (an A2A agent's state, an MCP server's progress: `RoundEvent` kind "remote").
+`gantt(result)` draws every step of a finished run on a time axis — supervisor steps and sub-tasks —
+with each round's critical path in red.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class LiveProgress:
                     "since": None,
                     "until": None,
                     "hedged": False,
+                    "note": "",
                 }
                 self.rows[task.id] = row
                 self._count("planned", +1)
@@ -73,6 +76,8 @@ class LiveProgress:
             elif kind in FINISHED:
                 row["state"], row["until"] = kind, now
                 row["worker"] = (event.result.worker if event.result else "") or row["worker"]
+            elif kind == "remote" and event.remote is not None:
+                row["note"] = f"{event.remote.agent} {event.remote.state}: {event.remote.text}"[:120]
             if row["state"] != before:
                 self._count(before, -1)
                 self._count(row["state"], +1)
@@ -103,7 +108,8 @@ class LiveProgress:
         colour = _COLOURS.get(r["state"], "#000")
         return (
             f"<tr><td>{html.escape(tid)}</td><td>{r['role']}</td>"
-            f"<td style='color:{colour}'><b>{r['state']}</b>{' (hedged)' if r['hedged'] else ''}</td>"
+            f"<td style='color:{colour}'><b>{r['state']}</b>{' (hedged)' if r['hedged'] else ''}"
+            f"{'<br><small>' + html.escape(r['note']) + '</small>' if r.get('note') else ''}</td>"
             f"<td>{html.escape(r['worker'])}</td><td>{elapsed:.2f} s</td></tr>"
         )
 

@@ -1,0 +1,286 @@
+"""The components a learner writes and the simulator attacks, one per lab (labs 02, 04, 05; lab 07).
+
+Each is one decision of agentlab's, taken out and given to the learner as a plain function of data
+(`agentlab.sim.passk`); the simulator plugs the learner's function in where agentlab's own decision
+sits, and the nemesis attacks the real code around it:
+
+    lab02.payment    payment_key(call) -> str
+                     the idempotency key the payment desk sees for a `pay` call. `call` is
+                     {"run", "tool", "arguments": {"order", "amount"}, "subtask", "goal", "round",
+                     "attempt"}. Attacked by lost replies, 5xx, re-plans in other words or under other
+                     ids, split and merged re-plans, crashed workers and supervisors. Promises: every
+                     order charged at most once; every order the run says it paid was charged.
+    lab04.resume     replay_on_resume(step) -> bool
+                     whether a resumed run takes a journaled step as it was (True) or runs it again
+                     (False). `step` is {"kind": "model" or "subtask", "path", "state", "stop_reason"}.
+                     Attacked by a supervisor that dies at a journal write (every seed), with failing
+                     payments and crashed workers. Promises: a resumed run redoes no journaled step,
+                     loses no sub-task, charges no order twice.
+    lab05.increment  increment_step(key, replies) -> message
+                     the agent's side of an increment, one message at a time: given the server's
+                     replies so far ({"op": "read", "version", "value"} or {"op": "write", "ok",
+                     "version", "value"} / {"op": "write", "ok": False, "reason"}), the next message:
+                     {"op": "read"}, {"op": "write", "value": v, "expected": version or None} or
+                     {"op": "done"}. Attacked by three agents interleaved message by message, server
+                     crashes, paused lease holders, duplicated writes. Promises: linearizable,
+                     durable, and every increment lands.
+
+`attack_task("lab02.payment", payment_key)` grades one; `replay_seed(...)` replays a seed of it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from agentlab.durable.journal import Step
+from agentlab.errors import UsageError
+from agentlab.fanout.runners import Runner
+from agentlab.identity import Work
+from agentlab.memory.values import Entry
+from agentlab.sim.board import BOARD_FAULTS, BoardParts, simulate_board
+from agentlab.sim.board_checkers import durable, linearizable
+from agentlab.sim.board_clients import Call, Lease, observed
+from agentlab.sim.checkers import exactly_once, no_lost_subtask, resume_redoes_nothing
+from agentlab.sim.fleet import DyingJournal, Parts, Recorded, simulate
+from agentlab.sim.history import History
+from agentlab.sim.passk import Component, ComponentFailed, Decision, Schedule, Verdict, attack, replay
+from agentlab.sim.world import Desk, World, faults_of
+from agentlab.steps import SubTaskResult
+
+__all__ = [
+    "COMPONENTS",
+    "INCREMENT",
+    "PAYMENT",
+    "RESUME",
+    "attack_task",
+    "increments_land",
+    "keyed_parts",
+    "learner_increment",
+    "paid_means_charged",
+    "replay_seed",
+]
+
+_ORDER = re.compile(r"ORD-\d+")
+MESSAGES = 40
+"""How many messages one increment may send before it counts as never finishing (20 compare-and-set
+attempts: with three agents, a correct one lands within a few)."""
+
+
+# -- lab 02: the idempotency key of a payment ------------------------------------------------------------
+
+
+def paid_means_charged(history: History) -> list[str]:
+    """Truthful about effects: every order the run's answer says it paid was charged by the desk."""
+    charged = {r.subject for r in history.of("charge") if r.data["first"]}
+    said = {order for r in history.of("outcome") for order in _ORDER.findall(str(r.data["answer"]))}
+    return [f"the run's answer says {o} was paid, but the desk never charged it" for o in sorted(said - charged)]
+
+
+@dataclass
+class _Now:
+    """The sub-task copy running now (the simulation runs one at a time)."""
+
+    work: Work | None = None
+
+
+@dataclass
+class _Noting:
+    """A runner that notes which copy runs, so the desk can describe the call it serves."""
+
+    inner: Runner
+    now: _Now
+
+    def __call__(self, work: Work) -> SubTaskResult:
+        self.now.work = work
+        try:
+            return self.inner(work)
+        finally:
+            self.now.work = None
+
+
+class KeyedDesk(Desk):
+    """The payment desk, seeing the key the learner's `payment_key` makes instead of agentlab's."""
+
+    def __init__(self, world: World, decide: Decision, now: _Now) -> None:
+        super().__init__(world)
+        self.decide, self.now = decide, now
+
+    def pay(self, order: str, amount: float, key: str | None) -> dict[str, Any]:
+        work = self.now.work
+        if work is None:
+            raise UsageError("a payment outside any sub-task")
+        task = work.task
+        call = {
+            "run": work.run_id,
+            "tool": "pay",
+            "arguments": {"order": order, "amount": amount},
+            "subtask": task.id,
+            "goal": task.goal,
+            "round": task.round,
+            "attempt": task.attempt,
+        }
+        mine = self.decide(call)
+        if not isinstance(mine, str) or not mine:
+            raise ComponentFailed(f"payment_key returned {mine!r}: a key is a non-empty str")
+        return super().pay(order, amount, mine)
+
+
+def keyed_parts(decide: Decision) -> Parts:
+    """agentlab's parts, with the payment desk seeing the keys `decide` makes (a learner's, or an old scheme's)."""
+    now = _Now()
+    return Parts(
+        desk=lambda world: KeyedDesk(world, decide, now),
+        runner=lambda inner, world: Recorded(_Noting(inner, now), world),
+    )
+
+
+def _payment(decide: Decision, seed: int, schedule: Schedule | None, size: int) -> History:
+    return simulate(seed, PAYMENT.faults, size=size, schedule=schedule, parts=keyed_parts(decide))
+
+
+PAYMENT = Component(
+    "lab02.payment",
+    "payment_key",
+    _payment,
+    faults_of(["payments", "replans", "crashes"]),
+    {"exactly_once": exactly_once, "paid_means_charged": paid_means_charged},
+)
+
+
+# -- lab 04: which journaled steps a resumed run takes as they were ---------------------------------------
+
+
+def step_view(step: Step) -> dict[str, Any]:
+    """A journaled step as the learner's rule sees it."""
+    payload = step.payload
+    state = payload.get("state", "done") if step.kind == "subtask" else "done"
+    reason = payload.get("stop_reason") if step.kind == "subtask" else "answer"
+    return {"kind": step.kind, "path": step.path, "state": state, "stop_reason": reason or ""}
+
+
+class RuleJournal(DyingJournal):
+    """The supervisor's journal, whose resumed supervisor sees only the done steps the learner's rule replays."""
+
+    def __init__(self, world: World, dies_at: int | None, decide: Decision) -> None:
+        super().__init__(world, dies_at)
+        self.decide = decide
+
+    def _replays(self, step: Step) -> bool:
+        if step.status != "done":
+            return True  # not finished: a resume runs it whatever the rule says
+        answer = self.decide(step_view(step))
+        if not isinstance(answer, bool):
+            raise ComponentFailed(f"replay_on_resume returned {answer!r}: answer True (replay) or False (run again)")
+        return answer
+
+    def steps(self, run_id: str) -> list[Step]:
+        return [s for s in super().steps(run_id) if self._replays(s)]
+
+    def get(self, run_id: str, key: str) -> Step | None:
+        step = super().get(run_id, key)
+        return step if step is None or self._replays(step) else None
+
+
+def _resume(decide: Decision, seed: int, schedule: Schedule | None, size: int) -> History:
+    parts = Parts(journal=lambda world, dies_at: RuleJournal(world, dies_at, decide))
+    return simulate(seed, RESUME.faults, size=size, schedule=schedule, parts=parts)
+
+
+RESUME = Component(
+    "lab04.resume",
+    "replay_on_resume",
+    _resume,
+    faults_of(["crashes", "payments"]),
+    {
+        "resume_redoes_nothing": resume_redoes_nothing,
+        "no_lost_subtask": no_lost_subtask,
+        "exactly_once": exactly_once,
+    },
+)
+
+
+# -- lab 05: an increment, one message at a time --------------------------------------------------------
+
+
+def increments_land(history: History) -> list[str]:
+    """Progress: every increment ends acknowledged ("ok"), unless a server crash left it unknown ("info")."""
+    return [
+        f"{r.data['id']}'s increment of {r.subject} ended without landing ({r.data.get('reason', 'refused')})"
+        for r in history.of("fail")
+        if r.data["op"] == "incr"
+    ]
+
+
+def _message(answer: Any) -> dict[str, Any]:
+    """The learner's next message, checked: a dict with op read, write (with a value) or done."""
+    ops = ("read", "write", "done")
+    if not isinstance(answer, Mapping) or answer.get("op") not in ops:
+        raise ComponentFailed(f"increment_step returned {answer!r}: answer a dict whose op is one of {ops}")
+    if answer["op"] == "write" and ("value" not in answer or not isinstance(answer.get("expected"), int | None)):
+        raise ComponentFailed(f"increment_step returned {answer!r}: a write has a value and an expected version")
+    return dict(answer)
+
+
+def learner_increment(decide: Decision) -> Any:
+    """An `agentlab.sim.board_clients.Operation` that asks the learner's function for each message."""
+
+    def increment(key: str, op_id: str, note: dict[str, Any]) -> Generator[Call | Lease, Any, Any]:
+        replies: list[dict[str, Any]] = []
+        for _ in range(MESSAGES):
+            message = _message(decide(key, list(replies)))
+            if message["op"] == "done":
+                break
+            if message["op"] == "read":
+                entry: Entry | None = yield Call("get", (key,))
+                replies.append({"op": "read", **observed(entry)})
+                continue
+            note["sent"] = True  # from here a crash may leave the write landed or not
+            kwargs = {"expected": message.get("expected"), "write_id": op_id, "writer": op_id}
+            result = yield Call("write", (key, message["value"]), kwargs)
+            seen = observed(result.entry) if result.ok else {"reason": result.reason}
+            replies.append({"op": "write", "ok": result.ok, **seen})
+        else:
+            return "fail", {"reason": f"sent {MESSAGES} messages without finishing"}
+        last = replies[-1] if replies else {}
+        if last.get("op") == "write" and last["ok"]:
+            return "ok", {"version": last["version"], "value": last["value"]}
+        return "fail", {"reason": "done without an acknowledged write"}
+
+    return increment
+
+
+def _increment(decide: Decision, seed: int, schedule: Schedule | None, size: int) -> History:
+    parts = BoardParts(incr=learner_increment(decide))
+    return simulate_board(seed, frozenset(BOARD_FAULTS), clients=size, parts=parts, schedule=schedule)
+
+
+INCREMENT = Component(
+    "lab05.increment",
+    "increment_step",
+    _increment,
+    frozenset(BOARD_FAULTS),
+    {"linearizable": linearizable, "durable": durable, "increments_land": increments_land},
+    size=3,
+    unit="agents",
+)
+
+COMPONENTS: Mapping[str, Component] = {c.name: c for c in (PAYMENT, RESUME, INCREMENT)}
+
+
+def _component(task: str) -> Component:
+    if task not in COMPONENTS:
+        raise UsageError(f"no simulator-graded task called {task!r}; known: {', '.join(COMPONENTS)}")
+    return COMPONENTS[task]
+
+
+def attack_task(task: str, decide: Decision, *, k: int | None = None) -> Verdict:
+    """Grade `decide` as the task's component: pass^k over its seeds (see `agentlab.sim.passk.attack`)."""
+    return attack(_component(task), decide, k=k)
+
+
+def replay_seed(task: str, decide: Decision, seed: int) -> History:
+    """One seed of the task's attack, run again with `decide`: the identical history every time."""
+    return replay(_component(task), decide, seed)
