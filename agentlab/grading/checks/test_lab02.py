@@ -133,9 +133,9 @@ def test_worst_case_wait_bounds_every_schedule(
 
 
 def _key(answers: Answers, run_id: str, name: str, arguments: dict[str, Any]) -> str:
-    got = answers.payment_key(run_id, name, dict(arguments))
+    got = answers.call_key(run_id, name, dict(arguments))
     assert isinstance(got, str) and got, (
-        f"{call('payment_key', run_id, name, arguments)} must return a non-empty str, got {got!r}"
+        f"{call('call_key', run_id, name, arguments)} must return a non-empty str, got {got!r}"
     )
     return got
 
@@ -148,9 +148,7 @@ def test_the_same_call_gets_the_same_key_in_any_argument_order(answers: Answers)
     first = _key(answers, "lab02", "pay", ORDER)
     again = _key(answers, "lab02", "pay", ORDER)
     reordered = _key(answers, "lab02", "pay", dict(reversed(list(ORDER.items()))))
-    assert first == again, (
-        "two calls of payment_key with the same content gave different keys: a retry would charge again"
-    )
+    assert first == again, "two calls of call_key with the same content gave different keys: a retry would charge again"
     assert first == reordered, (
         f"the same payment with its arguments in another order got another key ({first[:16]}... vs "
         f"{reordered[:16]}...): a model may write them in any order"
@@ -176,8 +174,8 @@ def test_another_call_gets_another_key(
     base = _key(answers, "lab02", "pay", ORDER)
     other = _key(answers, run_id, name, {**ORDER, **change})
     assert base != other, (
-        f"{what} ({call('payment_key', run_id, name, {**ORDER, **change})}) got the same key as "
-        f"{call('payment_key', 'lab02', 'pay', ORDER)}: the service would replay the first payment's answer "
+        f"{what} ({call('call_key', run_id, name, {**ORDER, **change})}) got the same key as "
+        f"{call('call_key', 'lab02', 'pay', ORDER)}: the service would replay the first payment's answer "
         "instead of making this one"
     )
 
