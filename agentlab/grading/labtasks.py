@@ -58,7 +58,7 @@ LAB_TASKS: dict[str, LabTasks] = {
         "Durability",
         "04_durability",
         {
-            "resume": Task(("replay_on_resume",), 3.0, limit=SIM_LIMIT),
+            "key": Task(("step_key",), 3.0, limit=SIM_LIMIT),
         },
     ),
     "lab05": LabTasks(
