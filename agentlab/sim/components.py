@@ -205,7 +205,8 @@ class LearnerKey:
 
     def __call__(self, run_id: str, task: SubTask) -> str:
         path = f"r{task.round}/{task.id}"
-        if path in self.asked:
+        use = "record" if path in self.asked else "lookup"
+        if use == "record":
             position = self.journal.logged
             self.journal.logged += 1
         else:
@@ -227,7 +228,7 @@ class LearnerKey:
         if not isinstance(key, str) or not key:
             raise ComponentFailed(f"step_key returned {key!r}: a key is a non-empty str")
         self.journal.steps_at[path] = task
-        self.journal.world.record("lookup", path, key=key, identity=_identity(run_id, task))
+        self.journal.world.record("key", path, use=use, key=key, identity=_identity(run_id, task))
         return key
 
 
