@@ -25,6 +25,8 @@ from urllib.parse import urlparse
 from distributed import Client, LocalCluster
 from distributed.security import Security
 
+from agentlab.errors import ClusterError, ConfigError
+
 __all__ = [
     "InsecureClusterWarning",
     "connect",
@@ -33,7 +35,10 @@ __all__ = [
     "local_cluster",
     "local_options",
     "quiet_heartbeats",
+    "silence_from_env",
 ]
+
+SILENCE_ENV = "AGENTLAB_CLUSTER_SILENCE"
 
 
 class InsecureClusterWarning(UserWarning):
@@ -107,7 +112,25 @@ def connect(
             InsecureClusterWarning,
             stacklevel=2,
         )
-    return Client(address, security=security, **kwargs)
+    try:
+        return Client(address, security=security, **kwargs)
+    except (OSError, TimeoutError) as exc:  # refused, unreachable, or no answer within Dask's connect timeout
+        raise ClusterError(f"could not reach the Dask scheduler at {address}: {exc}") from exc
+
+
+def silence_from_env(default: float = 30.0) -> float:
+    """Seconds a silent worker or scheduler is given before it counts as unreachable (`FanOutPolicy.silence`),
+    from $AGENTLAB_CLUSTER_SILENCE if set."""
+    text = os.environ.get(SILENCE_ENV)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise ConfigError(f"{SILENCE_ENV} must be a positive number of seconds, not {text!r}")
+    return value
 
 
 def describe(client: Client) -> str:

@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "CONTEXT_HEADER",
     "FINISH_TOOL",
     "PLAN_TOOL",
     "REPLAN_TOOL",
     "ROLE_PROMPTS",
+    "Collection",
+    "collections_block",
     "findings_block",
+    "parse_collections",
     "parse_findings",
     "read_round",
     "reduce_prompt",
+    "split_context",
 ]
 
 _SUBTASK = {
@@ -84,9 +90,55 @@ def findings_block(results: Sequence[tuple[str, str, str, str, str]]) -> str:
     return "\n".join([_HEADER, *lines])
 
 
-def reduce_prompt(goal: str, round_no: int, max_rounds: int, findings: str) -> str:
-    """What the reduce step reads: the goal, where we are in the rounds, and the findings."""
-    return f"Goal: {goal}\nRound {round_no} of at most {max_rounds}.\n{findings}"
+def reduce_prompt(goal: str, round_no: int, max_rounds: int, findings: str, context: str = "") -> str:
+    """What the reduce step reads: the goal, where we are in the rounds, what the run works with, the findings."""
+    told = f"{context}\n" if context else ""
+    return f"Goal: {goal}\nRound {round_no} of at most {max_rounds}.\n{told}{findings}"
+
+
+CONTEXT_HEADER = "What the executors work with:"
+"""Opens the planning context: the executors' tools and the collections a plan may fan out over."""
+_ITEM = "  · "
+
+
+@dataclass(frozen=True)
+class Collection:
+    """Data a plan may fan out over, one sub-task per item: its name, what it is, and one line per item
+    (the item's id first, then its fields, e.g. `NR-1001 | Orion Gateway | listed_price 1999.0`)."""
+
+    name: str
+    about: str
+    items: tuple[str, ...]
+
+
+def collections_block(tools: Sequence[tuple[str, str]], collections: Sequence[Collection]) -> str:
+    """The planning context: each executor tool (name, description) and each collection with its items."""
+    lines = [CONTEXT_HEADER, "Tools: " + "; ".join(f"{name} ({about})" for name, about in tools)]
+    for c in collections:
+        lines.append(f"Collection {c.name} ({len(c.items)} items): {c.about}")
+        lines += [f"{_ITEM}{item}" for item in c.items]
+    return "\n".join(lines)
+
+
+def split_context(prompt: str) -> tuple[str, str]:
+    """A planning prompt as (goal, context): the context starts at `CONTEXT_HEADER` (empty without one)."""
+    goal, _, context = prompt.partition(CONTEXT_HEADER)
+    return goal.strip(), (CONTEXT_HEADER + context if context else "")
+
+
+def parse_collections(text: str) -> list[Collection]:
+    """The collections named in a planning context (what the offline planner reads)."""
+    heads: list[tuple[str, str, list[str]]] = []
+    for line in text.splitlines():
+        head = _COLLECTION.match(line)
+        if head:
+            heads.append((head.group("name"), head.group("about"), []))
+        elif line.startswith(_ITEM) and heads:
+            heads[-1][2].append(line[len(_ITEM) :])
+    return [Collection(name, about, tuple(items)) for name, about, items in heads]
+
+
+_COLLECTION = re.compile(r"^Collection (?P<name>\S+) \(\d+ items\): (?P<about>.*)$")
 
 
 def read_round(prompt: str) -> tuple[int, int]:

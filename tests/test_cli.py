@@ -117,7 +117,7 @@ def test_a_fan_out_whose_planner_is_unreachable_fails_truthfully_and_is_journale
 
 
 @pytest.mark.parametrize("mode", ["endless_tool_calls", "unknown_tool"])
-def test_a_fan_out_whose_model_never_answers_says_why_each_sub_task_failed(
+def test_a_fan_out_whose_model_never_plans_says_why_nothing_ran(
     mode: str, tmp_path: Path, process_cluster: Any
 ) -> None:
     journal = str(tmp_path / "journal.sqlite")
@@ -136,7 +136,8 @@ def test_a_fan_out_whose_model_never_answers_says_why_each_sub_task_failed(
     _no_traceback(done)
     assert done.returncode == 1, done.stdout
     assert "stopped  : no_answer" in done.stdout
-    assert "sub-tasks without a result:" in done.stdout and "max_turns" in done.stdout
+    # a model that never plans: the run says its plan was rejected and why (never a stand-in plan that runs)
+    assert "The planning step's plan was rejected, so nothing ran:" in done.stdout and "plan     : none" in done.stdout
     assert "sk-secret-for-test" not in done.stdout + done.stderr
     run = SqliteJournal(journal).run(mode)
     assert run is not None and (run.status, run.stop_reason) == ("failed", "no_answer")

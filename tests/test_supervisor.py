@@ -12,6 +12,7 @@ from distributed import Client
 
 from agentlab.course.seedplan import report, seed_plan
 from agentlab.data import demo_goal
+from agentlab.durable.run import DurableRun
 from agentlab.events import RoundEvent
 from agentlab.fanout.futures import FuturesDispatcher
 from agentlab.fanout.lanes import LaneDispatcher
@@ -22,8 +23,10 @@ from agentlab.fanout.supervisor import Supervisor
 from agentlab.identity import Work
 from agentlab.models.chat import offline_model
 from agentlab.steps import SubTaskResult
+from agentlab.testing import InlineDispatcher
 from agentlab.testing.runners import SleepRunner
 from agentlab.testing.scripted import ScriptedModel, calls
+from agentlab.trace import Trace
 
 
 @pytest.fixture(params=["lanes", "futures"])
@@ -162,18 +165,25 @@ def test_the_supervisor_plans_fans_out_and_reduces_with_the_offline_model(client
     assert result.wall > 0 and result.ideal <= result.sequential and result.ideal <= result.wall
 
 
-def test_a_model_that_plans_badly_gets_a_single_sub_task_plan(client: Client) -> None:
-    model = ScriptedModel(
-        [
-            calls(("make_plan", '{"subtasks": [{"id": "a", "goal": "x", "deps": ["zz"]}]}')),
-            calls(("finish", '{"answer": "done by hand"}')),
-        ]
-    )
+def test_a_rejected_plan_is_reported_and_nothing_runs(client: Client) -> None:
+    # never silently replaced by a one-sub-task plan: the run says the plan was rejected, and why
+    model = ScriptedModel([calls(("make_plan", '{"subtasks": [{"id": "a", "goal": "x", "deps": ["zz"]}]}'))])
     result = Supervisor(client, model, runner=SleepRunner(default=0.01)).run("a goal")
     rejected = result.to_frame().query("what == 'plan rejected'")
     assert "depends on 'zz'" in rejected.detail.iloc[0]
-    assert [t.goal for t in result.plans[0].tasks] == ["a goal"]
-    assert result.answer == "done by hand"
+    assert result.stop_reason == "no_answer" and not result.plans and not result.results
+    assert "plan was rejected" in result.answer and "depends on 'zz'" in result.answer
+
+
+def test_a_plan_of_ten_thousand_sub_tasks_is_planned_not_capped() -> None:
+    # the planning step's arguments may be as long as a reply: the default 20,000-character cap would drop
+    # a 10,000-sub-task make_plan as a note, and the plan would be rejected
+    goal = "\n".join(f"- item {i}" for i in range(10_000))
+    model = offline_model()
+    supervisor = Supervisor(None, model, runner=SleepRunner(), dispatch=InlineDispatcher)
+    plan = supervisor.plan(goal, Trace("wide"), DurableRun(None, "wide", goal))
+    assert len(plan) == 10_001 and plan.task("combine").role == "analyst"
+    assert model.config.max_argument_chars < 1_000_000  # the cap was raised for planning only
 
 
 def test_failed_work_is_replanned_as_another_round(client: Client) -> None:

@@ -2,7 +2,9 @@
 
 agentlab demo                a research goal fanned out by a supervisor on a local Dask cluster, offline
 agentlab run "question"      any question: fanned out, or one agent with --single; a real model with
-                             --base-url / AGENTLAB_BASE_URL, a remote cluster with --address
+                             --base-url / AGENTLAB_BASE_URL, a remote cluster with --address; the agents
+                             also have the course's goals' tools and data (agentlab.course.goals;
+                             --catalog DIR for another product catalogue)
 agentlab fanout              Code 40.6.2: the course's six lines, then the same plan run on the cluster
 agentlab run ... --run-id ID journal the run; the same id again resumes it (after a crash, say)
 agentlab runs [--show ID]    the journaled runs, or one run's steps
@@ -23,12 +25,14 @@ from agentlab.agent.loop import run_agent
 from agentlab.analysis import expected_turns
 from agentlab.cli import protocols
 from agentlab.cli.model_options import add_model_arguments, is_real, model_from_args
-from agentlab.cluster import connect, describe
+from agentlab.cluster import connect, describe, silence_from_env
+from agentlab.course.goals import Workspace, workspace
 from agentlab.course.seedplan import report, run_on_cluster, seed_plan
 from agentlab.data import demo_goal
 from agentlab.durable.journal import run_frame, runs_frame
 from agentlab.durable.sqlite import SqliteJournal, default_path
 from agentlab.errors import AgentlabError, UsageError
+from agentlab.fanout.rounds import FanOutPolicy
 from agentlab.fanout.supervisor import FanOutResult, Supervisor
 from agentlab.identity import identify
 from agentlab.steps import SubTask
@@ -37,12 +41,13 @@ from agentlab.trace import merge
 __all__ = ["main"]
 
 
-def _single(question: str, args: argparse.Namespace) -> int:
+def _single(question: str, args: argparse.Namespace, space: Workspace) -> int:
     """One ReAct agent, no cluster: the trace (model steps, tool calls and their RPC attempts), the answer,
     and E[T] = 1/q beside the turns it took. Its tools go through their RPC contracts, as on the cluster."""
     start = time.perf_counter()
     run_id = getattr(args, "run_id", None) or "single"
-    toolbox = protocols.run_toolkit(args).toolbox("researcher", identify(run_id, SubTask("a", question)))
+    toolkit = protocols.run_toolkit(args, space.toolkit)
+    toolbox = toolkit.toolbox("researcher", identify(run_id, SubTask("a", question)))
     result = run_agent(question, model=model_from_args(args), tools=toolbox, max_turns=args.max_turns, run_id=run_id)
     result.trace.events[:] = merge(result.trace.events, toolbox.trace_events(run_id))
     print(f"question : {question}\n\n{result.trace.table()}\n")
@@ -56,8 +61,9 @@ def _single(question: str, args: argparse.Namespace) -> int:
     return 0 if result.stop_reason == "answer" else 1
 
 
-def _fan_out(goal: str, args: argparse.Namespace) -> FanOutResult:
-    """The supervisor on the cluster: plan, per-sub-task timeline, answer, speedups.
+def _fan_out(goal: str, args: argparse.Namespace, space: Workspace | None = None) -> FanOutResult:
+    """The supervisor on the cluster: plan, per-sub-task timeline, answer, speedups. `space`: the course's
+    tools and planning context (`agentlab run`; `agentlab demo` keeps the built-in tools).
 
     With --run-id the run is journaled; running the same id again resumes it, skipping finished steps.
     """
@@ -69,30 +75,48 @@ def _fan_out(goal: str, args: argparse.Namespace) -> FanOutResult:
             if journal is not None:
                 print(f"journal  : {journal.path} (run {run_id})")
             model = model_from_args(args)
-            runner = protocols.run_runner(args, model)  # None unless --mcp gives MCP servers
-            result = Supervisor(client, model, runner=runner, journal=journal).run(goal, run_id=run_id)
+            runner = protocols.run_runner(args, model, space.toolkit if space else None)  # None: the default
+            context = space.context if space else ""
+            policy = FanOutPolicy(silence=silence_from_env())  # a cut-off cluster ends the run: exit 2
+            supervisor = Supervisor(client, model, runner=runner, journal=journal, context=context, policy=policy)
+            result = supervisor.run(goal, run_id=run_id)
     finally:
         if journal is not None:
             journal.close()
     print(f"goal     : {goal}\n")
     for number, plan in enumerate(result.plans, 1):
-        print(f"plan (round {number}):\n{plan.describe()}\n")
+        print(f"plan (round {number}):\n{_shown(plan.describe())}\n")
     if not result.plans:
         print("plan     : none (the planning step did not complete)\n")
-    print(f"timeline (seconds since the run began):\n{result.timeline()}\n")
+    print(f"timeline (seconds since the run began):\n{_shown(result.timeline())}\n")
     rpc = result.rpc_table()
     if rpc:
-        print(f"tool calls as RPC (attempts, outcomes, idempotency keys):\n{rpc}\n")
+        print(f"tool calls as RPC (attempts, outcomes, idempotency keys):\n{_shown(rpc)}\n")
     failures = result.failures()
     if failures:
         print("sub-tasks without a result:")
-        for r in failures:
+        for r in failures[:60]:
             print(f"  {r.id:<12} {r.state:<9} {' '.join((r.error or '').split())[:200]}")
         print()
     print(f"{'answer' if result.ok else 'no answer':<9}: {result.answer}")
     print(f"stopped  : {result.stop_reason}\n")
     print(result.summary())
     return result
+
+
+def _shown(text: str, lines: int = 60) -> str:
+    """At most `lines` lines of a long listing, saying how many more there are."""
+    rows = text.splitlines()
+    more = f"\n  ... and {len(rows) - lines} more" if len(rows) > lines else ""
+    return "\n".join(rows[:lines]) + more
+
+
+def _run(args: argparse.Namespace) -> int:
+    """`agentlab run`: the question with the course's tools and data, fanned out or by one agent."""
+    with workspace(args.catalog, seed=args.seed) as space:
+        if args.single:
+            return _single(args.question, args, space)
+        return 0 if _fan_out(args.question, args, space).ok else 1
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -141,6 +165,9 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="answer a question")
     run.add_argument("question")
     run.add_argument("--single", action="store_true", help="one agent loop, no cluster")
+    run.add_argument(
+        "--catalog", metavar="DIR", help="a product catalogue for the price check (agentlab.course.catalog)"
+    )
     for p in (demo, run):
         p.add_argument("--max-turns", type=int, default=8)
         add_model_arguments(p)
@@ -184,9 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             return _seed(args)
         if args.command == "runs":
             return _runs(args)
-        if args.single:
-            return _single(args.question, args)
-        return 0 if _fan_out(args.question, args).ok else 1
+        return _run(args)
     except AgentlabError as exc:
         print(f"agentlab: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2

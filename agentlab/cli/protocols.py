@@ -170,18 +170,23 @@ def _mcp(args: argparse.Namespace) -> list[str]:
     return list(getattr(args, "mcp", None) or [])
 
 
-def run_toolkit(args: argparse.Namespace) -> Toolkit:
-    """The agents' toolkit: the built-in one, plus the MCP servers' tools under their contracts."""
+def run_toolkit(args: argparse.Namespace, base: Toolkit | None = None) -> Toolkit:
+    """The agents' toolkit: `base` (default: the built-in one), plus the MCP servers' tools under their contracts."""
+    base = base or Toolkit()
     if not _mcp(args):
-        return Toolkit()
+        return base
     from agentlab.protocols.mcp_toolkit import McpToolkit  # noqa: PLC0415  (imports the MCP SDK)
 
-    return McpToolkit(servers=_servers(args), approve=frozenset(getattr(args, "approve", [])))
+    approve = frozenset(getattr(args, "approve", []))
+    servers = _servers(args)
+    return McpToolkit(
+        extra=base.extra, extra_roles=base.extra_roles, policies=base.policies, servers=servers, approve=approve
+    )
 
 
-def run_runner(args: argparse.Namespace, model: Model) -> Runner | None:
-    """The fan-out's runner when MCP servers are given (None: the supervisor's default)."""
-    return AgentRunner(model, toolkit=run_toolkit(args)) if _mcp(args) else None
+def run_runner(args: argparse.Namespace, model: Model, base: Toolkit | None = None) -> Runner | None:
+    """The fan-out's runner when MCP servers or a `base` toolkit are given (None: the supervisor's default)."""
+    return AgentRunner(model, toolkit=run_toolkit(args, base)) if _mcp(args) or base is not None else None
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ which is why results are taken once per sub-task id.
 
 from __future__ import annotations
 
+import asyncio
 import queue
+import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from distributed import Client, Future
@@ -30,7 +32,15 @@ from agentlab.steps import SubTaskResult
 if TYPE_CHECKING:
     from agentlab.fanout.runners import Runner
 
-__all__ = ["Dispatcher", "FuturesDispatcher", "as_result", "check_runner", "failed"]
+__all__ = [
+    "Dispatcher",
+    "FuturesDispatcher",
+    "as_result",
+    "check_runner",
+    "cluster_lost",
+    "failed",
+    "scheduler_answers",
+]
 
 
 class Dispatcher(Protocol):
@@ -54,6 +64,31 @@ def check_runner(runner: Runner) -> None:
         ) from exc
 
 
+def scheduler_answers(client: Client, within: float) -> bool:
+    """Whether the scheduler answers a question within `within` seconds (else this client is cut off from
+    it, or it is gone: either way the cluster is lost to us)."""
+
+    async def ask() -> None:
+        assert client.scheduler is not None  # a client that ever connected
+        await asyncio.wait_for(client.scheduler.identity(), within)
+
+    try:
+        client.sync(ask)
+    except Exception:  # timed out, refused, or the client is closed
+        return False
+    return True
+
+
+def cluster_lost(client: Client, why: str, silence: float) -> ClusterError:
+    """The error that ends a run whose client can no longer reach the cluster (the CLI exits 2 on it)."""
+    where = getattr(client.scheduler, "address", "?")
+    return ClusterError(
+        f"lost the cluster: {why}, and the scheduler at {where} did not answer within {silence:g} s either. "
+        "This client is cut off from the cluster (or the cluster is gone); run again once it is reachable "
+        "(a journaled run resumes with the same run id)"
+    )
+
+
 def failed(work: Work, why: str) -> SubTaskResult:
     return work.result("failed", "", why)
 
@@ -67,9 +102,12 @@ def as_result(work: Work, value: Any) -> SubTaskResult:
 class FuturesDispatcher:
     """One Dask future per sub-task copy (keyed by the copy's identity)."""
 
-    def __init__(self, client: Client, runner: Runner) -> None:
+    def __init__(self, client: Client, runner: Runner, silence: float = 30.0) -> None:
+        """`silence`: seconds without any result before the scheduler is asked whether it is still there
+        (`FanOutPolicy.silence`); if it does not answer within as long, the cluster is lost (`ClusterError`)."""
         check_runner(runner)
-        self.client, self.runner = client, runner
+        self.client, self.runner, self.silence = client, runner, silence
+        self.heard = time.monotonic()  # when the cluster last answered
         self.futures: dict[str, tuple[Work, Future[Any]]] = {}
         self.finished: queue.Queue[str] = queue.Queue()  # keys, pushed by the futures' done callbacks
 
@@ -87,13 +125,16 @@ class FuturesDispatcher:
     def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]:
         if not self.futures:
             return []
+        wait = self.silence if timeout is None else min(timeout, self.silence)
         try:
-            keys = [self.finished.get(timeout=timeout)]
+            keys = [self.finished.get(timeout=wait)]
         except queue.Empty:
+            self._check_cluster()
             return []
+        self.heard = time.monotonic()
         while not self.finished.empty():
             keys.append(self.finished.get_nowait())
-        done = []
+        done, ready = [], []
         for key in keys:
             entry = self.futures.pop(key, None)
             if entry is None:
@@ -103,13 +144,33 @@ class FuturesDispatcher:
                 # "lost": its worker died holding the result; Dask recomputes it, so wait for it again
                 self.futures[key] = entry
                 future.add_done_callback(lambda _, key=key: self.finished.put(key))
-                continue
-            if future.status == "finished":
-                done.append((key, as_result(work, future.result())))
+            elif future.status == "finished":
+                ready.append((key, work, future))
             else:
                 error = future.exception() if future.status == "error" else future.status
                 done.append((key, failed(work, f"{type(error).__name__}: {error}")))
+        # one gather for every finished result, not one fetch (a round trip to its worker) each
+        values = self.client.gather([future for _, _, future in ready], errors="skip") if ready else []
+        if len(values) == len(ready):
+            done += [(key, as_result(work, value)) for (key, work, _), value in zip(ready, values, strict=True)]
+        else:  # some result was lost on the way (its worker died): take them one by one
+            done += [(key, self._one(work, future)) for key, work, future in ready]
         return done
+
+    @staticmethod
+    def _one(work: Work, future: Future[Any]) -> SubTaskResult:
+        try:
+            return as_result(work, future.result())
+        except Exception as exc:
+            return failed(work, f"{type(exc).__name__}: {exc}")
+
+    def _check_cluster(self) -> None:
+        """After `silence` seconds without a result, ask the scheduler; silent too: the cluster is lost."""
+        if time.monotonic() - self.heard < self.silence:
+            return
+        if not scheduler_answers(self.client, self.silence):
+            raise cluster_lost(self.client, f"no result came for {self.silence:g} s", self.silence)
+        self.heard = time.monotonic()
 
     def cancel(self, key: str) -> None:
         entry = self.futures.pop(key, None)

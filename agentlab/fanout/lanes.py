@@ -28,6 +28,14 @@ sub-tasks (the trace still records each one, with its worker); and Dask will not
 lane's worker dies, the dispatcher re-sends that lane's unfinished sub-tasks to the surviving lanes
 itself. Either way execution is at-least-once, which is why results are taken once per sub-task id.
 Cancelling a copy stops waiting for it; the lane still runs it to the end.
+
+Partitions. A worker cut off from the client does not die, it goes silent: its calls neither answer nor
+fail (TCP only gives up after minutes). A lane that leaves a call unanswered for `silence` seconds
+beyond its long poll counts as lost, and its sub-tasks are re-sent — but first the scheduler is asked
+who it is: if it is silent too, it is this client that is cut off, and re-sending would only lose the
+work again, so the round ends with a `ClusterError` ("lost the cluster"). A lost lane is never given work
+again, but the calls already on their way are still awaited: when the partition heals, their results
+arrive late, and are counted (`late`) and not taken.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ from distributed.protocol import pickle
 
 from agentlab.errors import ClusterError
 from agentlab.fanout import quietgc
-from agentlab.fanout.futures import as_result, check_runner, failed
+from agentlab.fanout.futures import as_result, check_runner, cluster_lost, failed, scheduler_answers
 from agentlab.identity import Work
 from agentlab.models.blocking import THREADS
 from agentlab.steps import SubTaskResult
@@ -104,11 +112,21 @@ class Lane:
         await asyncio.sleep(0)  # let them start (up to their first wait) before the answer is written
         return len(works)
 
-    async def collect(self, wait: float) -> bytes:
-        """Every result finished since the last call (packed), waiting up to `wait` s for the first."""
+    async def collect(self, wait: float, linger: float = 0.0) -> bytes:
+        """Every result finished since the last call (packed), waiting up to `wait` s for the first — and
+        then, while results keep coming less than `linger` s apart (at most 10 × `linger` in all), for the
+        rest of the burst: it rides in this reply instead of one a round trip later."""
         if not self.finished:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.news.wait(), wait)
+        if linger > 0 and self.finished:
+            until = asyncio.get_running_loop().time() + 10 * linger
+            while self.running and asyncio.get_running_loop().time() < until:
+                self.news.clear()
+                try:
+                    await asyncio.wait_for(self.news.wait(), linger)
+                except TimeoutError:
+                    break
         finished, self.finished = self.finished, []
         self.news.clear()
         return pack(finished)
@@ -151,35 +169,58 @@ class _LaneHandle:
         self.works: dict[str, Work] = {}
         self.sent = 0
         self.collector: asyncio.Future[None] | None = None
-        self.closed = False
+        self.closed = False  # the dispatcher is done with it: stop collecting
+        self.silent = False  # a call went unanswered past its limit (reported once)
+        self.linger: float | None = None  # a collect's wait for more results after its first (None: adaptive)
+        self.round_trip = 0.0  # the last `start` call's time there and back, as the client saw it
 
 
-async def _call(client: Client, lane: _LaneHandle, function: str, argument: Any) -> Any:
+async def _call(client: Client, lane: _LaneHandle, function: str, *arguments: Any) -> Any:
     """Call one of the lane's methods directly (client → worker, no scheduler hop)."""
-    reply = await client.rpc(lane.address).actor_execute(function=function, actor=lane.key, args=[argument], kwargs={})
+    reply = await client.rpc(lane.address).actor_execute(
+        function=function, actor=lane.key, args=list(arguments), kwargs={}
+    )
     if reply.get("status") != "OK":
         raise ClusterError(f"the lane on {lane.address} failed: {reply.get('exception')!r}")
     return reply["result"]
 
 
-async def _send(client: Client, lane: _LaneHandle, batch: list[Work], outbox: queue.Queue[Any], wait: float) -> None:
+async def _patient(call: Any, lane: _LaneHandle, outbox: queue.Queue[Any], limit: float) -> Any:
+    """Await a call to a lane; past `limit` seconds report the lane silent (once), and keep waiting: if the
+    network heals, the answer still arrives — late, for the dispatcher to ignore."""
+    task = asyncio.ensure_future(call)
+    done, _ = await asyncio.wait({task}, timeout=limit)
+    if not done and not lane.silent:
+        lane.silent = True
+        outbox.put((lane.number, None, ClusterError(f"the lane on {lane.address} has not answered for {limit:g} s")))
+    return await task
+
+
+async def _send(
+    client: Client, lane: _LaneHandle, batch: list[Work], outbox: queue.Queue[Any], wait: float, silence: float
+) -> None:
     """On the client's event loop: start a batch on a lane, then make sure someone collects from it."""
     lane.sent += len(batch)
+    sent = asyncio.get_running_loop().time()
     try:
-        await _call(client, lane, "start", pack(batch))
+        await _patient(_call(client, lane, "start", pack(batch)), lane, outbox, silence)
+        lane.round_trip = asyncio.get_running_loop().time() - sent
     except Exception as exc:  # the lane's worker died, or the call could not be delivered
         outbox.put((lane.number, None, exc))
         return
     if lane.collector is None:
-        lane.collector = asyncio.ensure_future(_collect(client, lane, outbox, wait))
+        lane.collector = asyncio.ensure_future(_collect(client, lane, outbox, wait, silence))
 
 
-async def _collect(client: Client, lane: _LaneHandle, outbox: queue.Queue[Any], wait: float) -> None:
+async def _collect(client: Client, lane: _LaneHandle, outbox: queue.Queue[Any], wait: float, silence: float) -> None:
     """On the client's event loop: collect a lane's results as they finish (a long poll), until it holds
-    nothing more; each reply carries everything finished since the one before."""
+    nothing more; each reply carries everything finished since the one before. A lane found silent is
+    still collected from, so that results it sends after a partition heals arrive (and are ignored)."""
     try:
         while lane.sent > 0 and not lane.closed:
-            results = unpack(await _call(client, lane, "collect", wait))
+            linger = lane.linger if lane.linger is not None else min(lane.round_trip / 2, 0.02)
+            reply = await _patient(_call(client, lane, "collect", wait, linger), lane, outbox, wait + silence)
+            results = unpack(reply)
             if results:
                 lane.sent -= len(results)
                 outbox.put((lane.number, results, None))
@@ -201,10 +242,20 @@ class LaneDispatcher:
         threads: int = THREADS,
         eager: int = 512,
         wait: float = 0.5,
+        silence: float = 30.0,
+        linger: float | None = 0.0,
     ) -> None:
+        """`wait`: the long poll (seconds a collecting call waits for a first result). `silence`: seconds a
+        lane may leave a call unanswered beyond that before it counts as lost (`FanOutPolicy.silence`).
+        `linger`: how far apart results may come and still share a reply (`Lane.collect`); None: half the
+        lane's round trip as last measured, at most 20 ms (meant to save the round trip a burst's stragglers
+        wait for across a network; benchmarks/hosts.py measured no clear gain, so it is off by default)."""
         check_runner(runner)
         self.client, self.runner, self.calls_per_lane, self.threads = client, runner, calls_per_lane, threads
-        self.eager, self.wait = eager, wait
+        self.eager, self.wait, self.silence, self.linger = eager, wait, silence, linger
+        self.late = 0  # results that came from a lane after it was lost: not taken
+        self.lost: list[_LaneHandle] = []  # lanes given up on (their late answers are still collected)
+        self.cluster_lost: ClusterError | None = None  # raised by the next `completed`, once this batch is settled
         self.lanes: dict[int, _LaneHandle] = {}
         self._next_lane = 0
         self.pending: dict[str, Work] = {}
@@ -229,6 +280,7 @@ class LaneDispatcher:
                     future.result(timeout=10)
                     address = self.client.who_has([future])[future.key][0]
                     self.lanes[self._next_lane] = _LaneHandle(self._next_lane, future, address)
+                    self.lanes[self._next_lane].linger = self.linger
                     self._next_lane += 1
                 except Exception:  # that worker died while the lane was being built: use the others
                     future.cancel()
@@ -264,10 +316,14 @@ class LaneDispatcher:
             for item in batch:
                 lane.works[item.flight] = item
                 self.in_flight[item.flight] = lane
-            self.client.loop.add_callback(_send, self.client, lane, batch, self.outbox, self.wait)  # type: ignore[union-attr]
+            self.client.loop.add_callback(_send, self.client, lane, batch, self.outbox, self.wait, self.silence)  # type: ignore[union-attr]
 
     def completed(self, timeout: float | None) -> list[tuple[str, SubTaskResult]]:
-        if not self.in_flight:
+        """Results that came in (waiting up to `timeout` s for one); with nothing in flight, it only takes in
+        what lost lanes still send (counted in `late`)."""
+        if self.cluster_lost is not None:
+            raise self.cluster_lost
+        if not self.in_flight and self.outbox.empty():
             return []
         try:
             outcomes = [self.outbox.get(timeout=timeout)]
@@ -277,8 +333,14 @@ class LaneDispatcher:
             outcomes.append(self.outbox.get_nowait())
         done: list[tuple[str, SubTaskResult]] = []
         for number, results, error in outcomes:
+            if number not in self.lanes:  # lost already: what it sends now is late, and its work was re-sent
+                self.late += len(results or ())
+                continue
             if error is not None:
-                self._lane_lost(number)
+                try:
+                    self._lane_lost(number, error)
+                except ClusterError as exc:  # the results already here are returned first, to be settled
+                    self.cluster_lost = exc
                 continue
             for key, result in results:
                 lane = self.in_flight.pop(key, None)
@@ -288,12 +350,16 @@ class LaneDispatcher:
         self.flush()
         return done
 
-    def _lane_lost(self, number: int) -> None:
-        """A lane's worker died: re-send its unfinished sub-tasks to the other lanes (at-least-once)."""
+    def _lane_lost(self, number: int, error: BaseException) -> None:
+        """A lane's worker died or went silent: re-send its unfinished sub-tasks to the other lanes
+        (at-least-once) — unless the scheduler is silent too: then this client is cut off from the cluster."""
         lane = self.lanes.pop(number, None)
         if lane is None:
             return  # already known
-        lane.closed = True
+        if not scheduler_answers(self.client, self.silence):
+            self.lanes[number] = lane  # nothing is re-sent: close() lets it go
+            raise cluster_lost(self.client, str(error), self.silence)
+        self.lost.append(lane)
         for key, work in lane.works.items():
             if self.in_flight.pop(key, None) is not None:
                 self.pending[key] = work
@@ -307,7 +373,7 @@ class LaneDispatcher:
             del lane.works[key]
 
     def close(self) -> None:
-        for lane in self.lanes.values():
+        for lane in [*self.lanes.values(), *self.lost]:
             lane.closed = True
         self.pending.clear()
         self.in_flight.clear()

@@ -283,8 +283,9 @@ def fan_out(
     observe: Observer | None = None,
 ) -> dict[str, SubTaskResult]:
     """One round of `plan` on the cluster behind `client`, through lanes opened for it and closed after."""
-    dispatcher = LaneDispatcher(client, runner)
+    policy = policy or FanOutPolicy()
+    dispatcher = LaneDispatcher(client, runner, silence=policy.silence)
     try:
-        return run_round(dispatcher, plan, policy or FanOutPolicy(), run_id, observe)
+        return run_round(dispatcher, plan, policy, run_id, observe)
     finally:
         dispatcher.close()

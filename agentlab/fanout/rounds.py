@@ -42,6 +42,11 @@ class FanOutPolicy:
     """Seconds after which a still-running sub-task gets a speculative duplicate (first result wins)."""
     max_rounds: int = 2
     """How many plan → fan out → reduce rounds the supervisor may run."""
+    silence: float = 30.0
+    """Seconds a worker (beyond a lane's long poll) or the scheduler may leave the client unanswered
+    before it counts as unreachable: a silent worker's sub-tasks are re-sent to the others; a silent
+    scheduler means this client lost the cluster (`ClusterError`). Partitions, not crashes, need this:
+    a cut-off peer's connections stall rather than close."""
 
     def __post_init__(self) -> None:
         if self.wait not in ("all", "any", "quorum", "deadline"):
@@ -50,6 +55,8 @@ class FanOutPolicy:
             raise UsageError("the deadline policy needs a deadline")
         if self.max_rounds < 1 or self.quorum < 1 or self.replans < 0:
             raise UsageError("max_rounds and quorum must be at least 1, replans at least 0")
+        if not self.silence > 0:
+            raise UsageError(f"silence must be a positive number of seconds, not {self.silence!r}")
 
 
 def timers_for(policy: FanOutPolicy, since: float) -> list[tuple[float, TimerKind]]:

@@ -42,12 +42,13 @@ from agentlab.fanout.round import run_round
 from agentlab.fanout.rounds import FanOutPolicy
 from agentlab.fanout.runners import AgentRunner, Runner
 from agentlab.models.base import Model
+from agentlab.models.chat import ChatModel
 from agentlab.prompts import FINISH_TOOL, PLAN_TOOL, REPLAN_TOOL, findings_block, reduce_prompt
-from agentlab.steps import StopReason, SubTask
+from agentlab.steps import StopReason
 from agentlab.trace import Trace
 from agentlab.wire import ModelReply
 
-__all__ = ["FanOutResult", "Supervisor"]
+__all__ = ["PLAN_ARGUMENT_CHARS", "FanOutResult", "PlanRejected", "Supervisor"]
 
 PLANNER_PROMPT = (
     "You are a supervisor. Split the goal into sub-tasks for executor agents (roles: researcher, "
@@ -76,6 +77,7 @@ class Supervisor:
         journal: JournalStore | None = None,
         clock: Callable[[], float] = time.time,
         board: FindingsBoard | None = None,
+        context: str = "",
         step_key: StepKey | None = None,
     ) -> None:
         """`dispatch`: "lanes" (batched actor lanes, for many I/O-bound steps), "futures" (one Dask future
@@ -85,6 +87,8 @@ class Supervisor:
         `clock`: the time the rounds decide by (a fake clock in tests).
         `board`: a shared findings board (`agentlab.memory.Blackboard`): each finding is posted there, and the
         reduce step also reads what others posted (`agentlab.fanout.findings`).
+        `context`: what the executors work with (`agentlab.prompts.collections_block`), told to the plan and
+        reduce steps after the goal.
         `step_key`: how the journal names a sub-task's step (None: agentlab's own; see `DurableRun`)."""
         if not callable(dispatch) and dispatch not in ("lanes", "futures"):
             raise UsageError(f"dispatch must be 'lanes', 'futures' or a function, not {dispatch!r}")
@@ -97,6 +101,7 @@ class Supervisor:
         self.journal = journal
         self.clock = clock
         self.board = board
+        self.context = context
         self.step_key = step_key
 
     def _observe(self, event: RoundEvent) -> None:
@@ -107,19 +112,27 @@ class Supervisor:
         if callable(self.dispatch):
             return self.dispatch(runner)
         assert self.client is not None  # checked in __init__
-        make = LaneDispatcher if self.dispatch == "lanes" else FuturesDispatcher
-        return make(self.client, runner)
+        if self.dispatch == "lanes":
+            return LaneDispatcher(self.client, runner, silence=self.policy.silence)
+        return FuturesDispatcher(self.client, runner, silence=self.policy.silence)
 
     def _step(
-        self, trace: Trace, log: DurableRun, what: str, path: str, prompt: str, tools: list[dict[str, Any]]
+        self,
+        trace: Trace,
+        log: DurableRun,
+        what: str,
+        path: str,
+        prompt: str,
+        tools: list[dict[str, Any]],
     ) -> ModelReply:
         start = self.clock()
+        model = _supervising(self.model)
         messages = [
             {"role": "system", "content": PLANNER_PROMPT if what == "plan" else REDUCER_PROMPT},
             {"role": "user", "content": prompt},
         ]
         try:
-            reply, replayed = log.model_step(path, prompt, lambda: self.model.complete(messages, tools))
+            reply, replayed = log.model_step(path, prompt, lambda: model.complete(messages, tools))
         except AgentlabError as exc:
             trace.add("supervisor", what, start, self.clock(), "error", str(exc))
             raise
@@ -134,16 +147,21 @@ class Supervisor:
         return reply
 
     def plan(self, goal: str, trace: Trace, log: DurableRun) -> Plan:
-        """The planning step. A plan the model gets wrong becomes a one-sub-task plan, noted in the trace."""
-        reply = self._step(trace, log, "plan", "plan", goal, [PLAN_TOOL])
+        """The planning step. A plan the model gets wrong is noted in the trace and raises `PlanRejected`:
+        the run reports it, never swaps in a plan of its own. A wide plan's arguments may be as long as
+        the model's whole reply (`PLAN_ARGUMENT_CHARS`): 10,000 sub-tasks are a plan, not a runaway call.
+        When the planning step's reply comes back cut at `max_tokens`, the rejection says so."""
+        prompt = f"{goal}\n\n{self.context}" if self.context else goal
+        reply = self._step(trace, log, "plan", "plan", prompt, [PLAN_TOOL])
         call = next((c for c in reply.tool_calls if c.name == "make_plan"), None)
         try:
             if call is None:
                 raise InvalidArguments("the planner did not call make_plan")
-            return Plan.from_spec(json.loads(call.arguments))
-        except (InvalidArguments, json.JSONDecodeError) as exc:
-            trace.add("supervisor", "plan rejected", self.clock(), self.clock(), "InvalidArguments", str(exc))
-            return Plan([SubTask("a", goal)])
+            return Plan.from_spec(_arguments(call.arguments))
+        except InvalidArguments as exc:
+            cut = " (the reply was cut at max_tokens: raise --max-tokens)" if reply.finish_reason == "length" else ""
+            trace.add("supervisor", "plan rejected", self.clock(), self.clock(), "InvalidArguments", f"{exc}{cut}")
+            raise PlanRejected(f"{exc}{cut}") from exc
 
     def reduce(self, goal: str, state: RunState, round_no: int, trace: Trace, log: DurableRun) -> Verdict:
         """The reduce step over the latest result of every planned sub-task: `Finish` the run, or `Replan`
@@ -155,7 +173,7 @@ class Supervisor:
         ]
         if self.board is not None:
             rows += board_rows(self.board, log.run_id)
-        prompt = reduce_prompt(goal, round_no, self.policy.max_rounds, findings_block(rows))
+        prompt = reduce_prompt(goal, round_no, self.policy.max_rounds, findings_block(rows), _headers(self.context))
         reply = self._step(trace, log, "reduce", f"r{round_no}/reduce", prompt, [FINISH_TOOL, REPLAN_TOOL])
         for call in reply.tool_calls:
             try:
@@ -215,7 +233,10 @@ class Supervisor:
     def _rounds(
         self, goal: str, run_id: str, state: RunState, trace: Trace, log: DurableRun, dispatcher: Dispatcher
     ) -> tuple[StopReason, str]:
-        plan = self.plan(goal, trace, log)
+        try:
+            plan = self.plan(goal, trace, log)
+        except PlanRejected as exc:
+            return "no_answer", f"The planning step's plan was rejected, so nothing ran: {exc}"
         round_no = 0
         while True:
             round_no += 1
@@ -249,6 +270,27 @@ class Supervisor:
             if isinstance(verdict, Finish):
                 return verdict.reason, verdict.answer
             plan = verdict.plan
+
+
+class PlanRejected(InvalidArguments):
+    """The planning step proposed no usable plan (the run ends "no_answer", saying why)."""
+
+
+PLAN_ARGUMENT_CHARS = 8_000_000
+"""The supervisor's steps' cap on their arguments (a plan, a re-plan, a finish naming every item): as long
+as a reply may be (`ModelConfig.max_reply_bytes`). An executor's tool calls keep the model's own cap."""
+
+
+def _supervising(model: Model) -> Model:
+    """The model for the plan and reduce steps: a `ChatModel`'s argument cap raised to `PLAN_ARGUMENT_CHARS`."""
+    if isinstance(model, ChatModel) and model.config.max_argument_chars < PLAN_ARGUMENT_CHARS:
+        return model.with_options(max_argument_chars=PLAN_ARGUMENT_CHARS)
+    return model
+
+
+def _headers(context: str) -> str:
+    """The context without its item lines: what the reduce step needs of it (the collections' rules)."""
+    return "\n".join(line for line in context.splitlines() if not line.startswith("  "))
 
 
 def _arguments(text: str) -> dict[str, Any]:

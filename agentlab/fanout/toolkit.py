@@ -54,19 +54,21 @@ def run_services(run_id: str) -> Services:
 class Toolkit:
     """A recipe for each role's tools and their RPC contracts, resolved on the worker that runs the sub-task.
 
-    `extra` tools go to every role; `policies` override `DEFAULT_POLICIES` by tool name; `default` is the
-    contract of a tool with no policy; `approved`, when given, is the allowlist (others are refused).
+    `extra` tools go to the roles in `extra_roles` (None: every role); `policies` override `DEFAULT_POLICIES`
+    by tool name; `default` is the contract of a tool with no policy; `approved`, when given, is the
+    allowlist (others are refused).
     """
 
     kb: bool = True
     sandbox: bool = True
     extra: tuple[Tool, ...] = ()
+    extra_roles: frozenset[str] | None = None
     policies: Mapping[str, rpc.ToolPolicy] = field(default_factory=dict)
     default: rpc.ToolPolicy = field(default_factory=rpc.ToolPolicy)
     approved: frozenset[str] | None = None
 
     def tools_for(self, role: str) -> list[Tool]:
-        tools = list(self.extra)
+        tools = list(self.extra) if self.extra_roles is None or role in self.extra_roles else []
         if role in ("researcher", "critic") and self.kb:
             tools.append(_kb_search())
         if role == "coder" and self.sandbox:

@@ -21,6 +21,7 @@ authentication beyond the cluster's own (anyone who can reach the scheduler can 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -91,9 +92,21 @@ class ServerHandle:
     """How any process reaches the memory server named `name`; picklable, so it travels with a task."""
 
     def __init__(
-        self, name: str, path: str | None, host: str | None, *, local: bool = False, call_timeout: float = 10.0
+        self,
+        name: str,
+        path: str | None,
+        host: str | None,
+        *,
+        local: bool = False,
+        call_timeout: float = 10.0,
+        start_timeout: float = 60.0,
+        attempts: int = 5,
     ) -> None:
         self.name, self.path, self.host, self.is_local = name, path, host, local
+        self.start_timeout = start_timeout
+        """Seconds to wait for a new server to start on its host (its host may be cut off: then it does not)."""
+        self.attempts = attempts
+        """How many times a call is tried (restarting the server in between) before MemoryUnavailable."""
         self.call_timeout = call_timeout
         """Seconds to wait for one answer before deciding the server is gone (a call to a dead worker's
         address can otherwise wait out Dask's 30 s connect timeout). A slow but live server restarted
@@ -146,7 +159,7 @@ class ServerHandle:
         future = client.submit(
             MemoryServer, self.path, actor=True, key=key, workers=[self.host], allow_other_workers=False
         )
-        address = future.result(timeout=60)._address  # type: ignore[attr-defined]  # where the actor lives
+        address = future.result(timeout=self.start_timeout)._address  # type: ignore[attr-defined]  # where the actor lives
         Variable(self.variable, client=client).set({"key": key, "address": address, "host": self.host})
         client.publish_dataset(**{self.variable: future}, override=True)  # keeps the actor alive
         self.restarts += failed_key is not None
@@ -168,24 +181,31 @@ class ServerHandle:
                 client, worker = _here()
                 _PROXIES[self.name] = self._restart(client, failed_key, worker)
 
-    def call(self, method: str, *args: Any, attempts: int = 5, **kwargs: Any) -> Any:
+    def call(self, method: str, *args: Any, attempts: int | None = None, **kwargs: Any) -> Any:
         """Call `method` on the server; if its process is gone, start a new one and call again.
 
         Safe to repeat: reads are, and writes carry a `write_id` or are reservations the ledger counts once.
         """
+        attempts = self.attempts if attempts is None else attempts
         for attempt in range(attempts):
-            key, server = self._proxy()
             if self.is_local:
-                return server.call(method, *args, **kwargs)
+                return self._proxy()[1].call(method, *args, **kwargs)
+            key = ""
             try:
+                key, server = self._proxy()
                 return server.acall(method, *args, **kwargs).result(timeout=self.call_timeout)
             except AgentlabError:
                 raise
             except _LOST as exc:
                 if attempt == attempts - 1:
-                    raise MemoryUnavailable(f"the memory server {self.name!r} is unreachable: {exc}") from exc
+                    raise MemoryUnavailable(
+                        f"the memory server {self.name!r} on {self.host} is unreachable after {attempts} attempts "
+                        f"({type(exc).__name__}: {exc}); a write that got no answer may or may not have landed: "
+                        "retry it with the same write_id once the server is back"
+                    ) from exc
                 time.sleep(0.2 * attempt)  # give the scheduler a moment to notice a dead worker
-                self._replace(key)
+                with contextlib.suppress(*_LOST):  # no new server either (its host is cut off?): the next attempt says
+                    self._replace(key)
         raise UsageError(f"attempts must be at least 1, not {attempts}")  # each attempt returns or raises
 
     def where(self) -> dict[str, Any]:

@@ -136,7 +136,9 @@ class ApiService:
         rate_limit: RateLimit | None = None,
         clock: Callable[[], float] = time.monotonic,
         port: int = 0,
+        host: str = "127.0.0.1",
     ) -> None:
+        """`host`: the address to serve on (another host's, in a multi-host test cluster)."""
         self.prices = dict(prices)
         self.currency = currency
         self.faults = faults or FaultPlan()
@@ -150,7 +152,7 @@ class ApiService:
         self._ledger: list[Charge] = []
         self._stats = dict.fromkeys(OUTCOMES, 0)
         self._closing = threading.Event()  # stop() sets it: wakes every sleeping delay and hang at once
-        self._server = _Server(self, port)
+        self._server = _Server(self, port, host)
         self._thread: threading.Thread | None = None
 
     @property
@@ -358,6 +360,6 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024
 
-    def __init__(self, service: ApiService, port: int) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
+    def __init__(self, service: ApiService, port: int, host: str = "127.0.0.1") -> None:
+        super().__init__((host, port), _Handler)
         self.service = service

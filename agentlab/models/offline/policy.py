@@ -4,14 +4,20 @@ It is what answers when no real model is configured. It sees exactly what a real
 goal, the tool schemas and every observation so far — and decides like a careful junior analyst:
 
 1. Read the goal; pick the tool whose name and description best fit it and whose arguments it can
-   fill from the goal (a search query, the ids it mentions, an arithmetic expression).
+   fill from the goal, reading only the tool's schema: enums, patterns, formats, examples, names
+   (`agentlab.models.offline.choose` has the rules), so a tool it has never seen is used too.
 2. Call it — once per entity when the goal names several (parallel tool calls in one turn).
 3. Read the observations. With probability `q` it *recognises* the evidence this turn; if the
-   evidence is there, it answers, citing it. Otherwise it reformulates and acts again.
-4. After three tool errors in a row it stops trying: it calls `give_up` with the last error as its
-   reason (`agentlab.wire.GIVE_UP_TOOL`, offered by the loop beside the agent's tools), so the run ends
-   "gave_up", not with an apology taken for an answer. A client that does not offer `give_up` gets
-   the apology as text, as it would from any model.
+   evidence is there, it answers: a search's best sentence, citing it, or what the other tools
+   returned (`agentlab.models.offline.answers`: per item, summarized, quoted at a cited line).
+   Otherwise it reformulates and acts again.
+4. It answers only from evidence. When no tool fits the goal, or every reformulated search has come
+   back without evidence, it calls `give_up` saying which tools it has and what it searched
+   (`agentlab.wire.GIVE_UP_TOOL`, offered by the loop beside the agent's tools), so the run ends
+   "gave_up" — never with an unrelated "answer". After three tool errors in a row it gives up too,
+   with the last error as its reason. A client that does not offer `give_up` gets the reason as text.
+5. A goal that asks for a fix, with a tool that runs tests after a patch, is repaired by trying small
+   patches under the tests (`agentlab.models.offline.repair`).
 
 So each turn that has not yet finished succeeds with probability q, and the number of
 act-observe turns T is geometric with E[T] = 1/q (when the first search finds the evidence).
@@ -36,9 +42,11 @@ from typing import Any
 
 from agentlab.errors import UsageError
 from agentlab.latency import Latency
+from agentlab.models.offline.answers import outputs_answer
+from agentlab.models.offline.choose import QUERY_PARAMS, choose, is_search, tool_names
+from agentlab.models.offline.repair import repair_step
 from agentlab.models.offline.skills import offline_plan, offline_reduce, synthesize
 from agentlab.text import (
-    IDENTIFIER,
     content_terms,
     count_tokens,
     distinctive_terms,
@@ -52,11 +60,8 @@ from agentlab.wire import GIVE_UP
 
 __all__ = ["Decision", "PolicyConfig", "decide", "within"]
 
-_EXPR = re.compile(r"[-+*/().\d\s]{3,}")
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
-_QUERY_PARAMS = ("query", "q", "question", "text", "topic", "search")
-_CODE_PARAMS = ("code", "expression", "source", "program")
 _GIVE_UP_AFTER_ERRORS = 3
+_QUERY_VARIANTS = 3  # the searches `agentlab.models.offline.choose` reformulates before it has tried them all
 # the few paraphrases the offline model knows (stemmed): "root cause" is also "traced to", and so on
 _ALIASES = {"caus": ("trac",), "last": ("duration",), "uptim": ("availability",), "availability": ("uptim",)}
 
@@ -120,28 +125,47 @@ class _Reading:
     goal: str
     turns: int = 0
     passages: list[str] = field(default_factory=list)
-    outputs: list[tuple[str, str]] = field(default_factory=list)
+    """What searches returned, paragraph by paragraph (the evidence an answer is read from)."""
+    outputs: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
+    """What other tools returned: (tool, its arguments, its output)."""
+    searches: list[str] = field(default_factory=list)
+    """Each search made, as "tool 'query'" (what a refusal says it tried)."""
     trailing_errors: list[str] = field(default_factory=list)
 
 
-def _read(messages: list[dict[str, Any]]) -> _Reading:
+def _read(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> _Reading:
     goal = next((str(m.get("content") or "") for m in messages if m.get("role") == "user"), "")
     reading = _Reading(goal=goal)
-    names: dict[str, str] = {}
+    searching = {str((t.get("function") or {}).get("name")) for t in tools if is_search(t.get("function") or {})}
+    made: dict[str, tuple[str, dict[str, Any]]] = {}
     for m in messages:
         if m.get("role") == "assistant" and m.get("tool_calls"):
             reading.turns += 1
             for c in m["tool_calls"]:
-                names[str(c.get("id"))] = str((c.get("function") or {}).get("name"))
+                fn = c.get("function") or {}
+                made[str(c.get("id"))] = (str(fn.get("name")), _loaded(fn.get("arguments")))
         elif m.get("role") == "tool":
             text = str(m.get("content") or "")
             if text.startswith("error:"):
                 reading.trailing_errors.append(text)
                 continue
             reading.trailing_errors.clear()
-            reading.outputs.append((names.get(str(m.get("tool_call_id")), "?"), text))
-            reading.passages.extend(p.strip() for p in re.split(r"\n\s*\n", text) if p.strip())
+            name, args = made.get(str(m.get("tool_call_id")), ("?", {}))
+            if name in searching:
+                query = " ".join(str(v) for k, v in args.items() if k.lower() in QUERY_PARAMS)
+                reading.searches.append(f"{name} for {query!r}")
+                reading.passages.extend(p.strip() for p in re.split(r"\n\s*\n", text) if p.strip())
+            else:
+                reading.outputs.append((name, args, text))
     return reading
+
+
+def _loaded(arguments: Any) -> dict[str, Any]:
+    try:
+        loaded = json.loads(arguments) if isinstance(arguments, str) else arguments
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def _rng(config: PolicyConfig, messages: list[dict[str, Any]], salt: str = "") -> random.Random:
@@ -215,82 +239,6 @@ def _answer(goal: str, reading: _Reading) -> str | None:
     return " ".join(found)
 
 
-def _tool_outputs_answer(reading: _Reading) -> str | None:
-    """For non-search tools (prices, code), the answer is what the tools returned."""
-    if not reading.outputs:
-        return None
-    return "; ".join(f"{name} -> {text[:300]}" for name, text in reading.outputs)
-
-
-def _fill(schema: dict[str, Any], goal: str, turn: int) -> list[dict[str, Any]] | None:
-    """Argument sets for one tool, filled from the goal; None if a required argument cannot be filled."""
-    params = schema.get("parameters") or {}
-    props: dict[str, Any] = params.get("properties") or {}
-    required = list(params.get("required") or [])
-    entities = _entities(goal)
-    numbers = [float(n) for n in _NUMBER.findall(IDENTIFIER.sub(" ", goal))]
-    base: dict[str, Any] = {}
-    fan_param: str | None = None
-    for name, prop in props.items():
-        lname = name.lower()
-        examples = {e.split("-")[0] for e in IDENTIFIER.findall(str(prop.get("description", "")))}
-        typed = [e for e in entities if e.split("-")[0] in examples]  # ids shaped like the schema's example
-        if typed and fan_param is None and len(typed) > 1:
-            fan_param, entities = name, typed
-        elif typed:
-            base[name] = typed[0]
-        elif lname in _QUERY_PARAMS:
-            base[name] = _query(goal, turn)
-        elif lname in _CODE_PARAMS:
-            expr = max((e.strip() for e in _EXPR.findall(goal)), key=len, default="")
-            if expr and any(op in expr for op in "+-*/"):
-                base[name] = f"print({expr})" if lname == "code" else expr
-        elif (lname.endswith(("id", "sku", "key")) or lname == "incident") and entities and fan_param is None:
-            fan_param = name
-        elif lname in ("k", "limit", "top_k") and prop.get("type") == "integer":
-            base[name] = 5 * min(turn, 3)
-        elif prop.get("type") in ("integer", "number") and numbers:
-            value = numbers.pop(0)
-            base[name] = int(value) if prop["type"] == "integer" and value.is_integer() else value
-    if any(r not in base and r != fan_param for r in required):
-        return None
-    if fan_param is None:
-        return [base]
-    return [{**base, fan_param: e} for e in entities]
-
-
-def _query(goal: str, turn: int) -> str:
-    """Reformulate the search by turn: all content words, then the distinctive ones, then the rest."""
-    terms = content_terms(goal)
-    distinctive = set(distinctive_terms(goal))
-    special = [t for t in terms if t in distinctive]
-    plain = [t for t in terms if t not in special]
-    variants = [terms, special or terms, plain or terms]
-    return " ".join(variants[(turn - 1) % len(variants)])
-
-
-def _choose(tools: list[dict[str, Any]], goal: str, turn: int) -> list[tuple[str, dict[str, Any]]]:
-    """The calls for this turn: the best-fitting tool whose arguments can be filled from the goal."""
-    words = set(content_terms(goal))
-    ranked = []
-    for entry in tools:
-        fn = entry.get("function") or {}
-        if fn.get("name") == GIVE_UP:  # a way to stop, not a way to work
-            continue
-        filled = _fill(fn, goal, turn)
-        if filled is None or not fn.get("name"):
-            continue
-        about = set(tokenize(f"{fn['name'].replace('_', ' ')} {fn.get('description', '')}"))
-        ranked.append((len(words & about) + (len(filled) > 1 or 0), str(fn["name"]), filled))
-    if not ranked:
-        return []
-    _, name, arg_sets = max(ranked, key=lambda r: r[0])
-    if len(arg_sets) == 1 and len(_entities(goal)) > 1 and "query" in arg_sets[0]:
-        # a search for several entities: one query per entity, run in parallel
-        arg_sets = [{**arg_sets[0], "query": f"{e} {_without_entities(goal)}"} for e in _entities(goal)]
-    return [(name, args) for args in arg_sets]
-
-
 def _corrupt(name: str, args: dict[str, Any], rng: random.Random) -> tuple[str, str]:
     """A broken version of a call, as real models sometimes emit."""
     kind = rng.choice(["bad_json", "unknown_tool", "bad_types"])
@@ -309,32 +257,54 @@ def decide(
 ) -> Decision:
     """Read the conversation and decide the next step (see the module docstring for the rules)."""
     tools = tools or []
-    reading = _read(messages)
     rng = _rng(config, messages)
     latency = config.latency.sample(_rng(config, messages, "latency"))
-    supervising = _supervisor_step(tools, reading.goal, latency)
+    goal = next((str(m.get("content") or "") for m in messages if m.get("role") == "user"), "")
+    supervising = _supervisor_step(tools, goal, latency)
     if supervising is not None:
         return supervising
+    reading = _read(messages, tools)
     found = _answer(reading.goal, reading) if reading.passages else None
     if tool_choice == "none" or not tools:
-        fallback = found or _tool_outputs_answer(reading) or synthesize(reading.goal)
+        fallback = found or outputs_answer(reading.goal, reading.outputs) or synthesize(reading.goal)
         return Decision(fallback or f"I could not find an answer to: {reading.goal}", (), latency)
     if len(reading.trailing_errors) >= _GIVE_UP_AFTER_ERRORS:
         return _give_up(tools, f"the tools keep failing ({reading.trailing_errors[-1]})", latency)
+    repairing = repair_step(tools, reading.goal, reading.outputs)
+    if repairing is not None:
+        return _repair_decision(tools, repairing, latency)
     recognised = rng.random() < config.q
     if reading.turns and not reading.trailing_errors and recognised:
         if found:
             return Decision(found, (), latency)
-        searched = any(n for n, _ in reading.outputs if _choose_is_search(tools, n))
-        if not searched and reading.outputs:
-            return Decision(_tool_outputs_answer(reading), (), latency)
-    calls = _choose(tools, reading.goal, reading.turns + 1)
-    if not calls:
-        return Decision(f"None of my tools can help with: {reading.goal}", (), latency)
-    encoded = [(n, json.dumps(a)) for n, a in calls]
+        if reading.outputs and not reading.searches:
+            return Decision(outputs_answer(reading.goal, reading.outputs), (), latency)
+    if found is None and reading.searches and not reading.outputs and reading.turns >= _QUERY_VARIANTS:
+        return _give_up(tools, _refusal(tools, reading), latency)
+    choice = choose(tools, reading.goal, reading.turns + 1)
+    if choice is None:
+        return _give_up(tools, _refusal(tools, reading), latency)
+    encoded = [(choice.name, json.dumps(a)) for a in choice.calls]
     if rng.random() < config.malformed_rate:
-        encoded[0] = _corrupt(calls[0][0], calls[0][1], rng)
+        encoded[0] = _corrupt(choice.name, choice.calls[0], rng)
     return Decision(None, tuple(encoded), latency)
+
+
+def _refusal(tools: list[dict[str, Any]], reading: _Reading) -> str:
+    """Why the model stops without an answer: the tools it has, and what it searched."""
+    names = ", ".join(tool_names(tools)) or "none"
+    searched = "; ".join(dict.fromkeys(reading.searches))
+    tried = f"I searched {searched} and found nothing that answers it" if searched else "no tool fits it"
+    return f"I cannot answer this from my tools and data: {tried}. My tools: {names}."
+
+
+def _repair_decision(tools: list[dict[str, Any]], step: tuple[str, Any], latency: float) -> Decision:
+    kind, what = step
+    if kind == "calls":
+        return Decision(None, tuple((name, json.dumps(args)) for name, args in what), latency)
+    if kind == "answer":
+        return Decision(str(what), (), latency)
+    return _give_up(tools, str(what), latency)
 
 
 def _give_up(tools: list[dict[str, Any]], reason: str, latency: float) -> Decision:
@@ -354,12 +324,3 @@ def _supervisor_step(tools: list[dict[str, Any]], goal: str, latency: float) -> 
         name, args = offline_reduce(goal)
         return Decision(None, ((name, json.dumps(args)),), latency)
     return None
-
-
-def _choose_is_search(tools: list[dict[str, Any]], name: str) -> bool:
-    for entry in tools:
-        fn = entry.get("function") or {}
-        if fn.get("name") == name:
-            props = (fn.get("parameters") or {}).get("properties") or {}
-            return any(p.lower() in _QUERY_PARAMS for p in props)
-    return False
