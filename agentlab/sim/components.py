@@ -163,17 +163,20 @@ def _identity(run_id: str, task: SubTask) -> str:
 
 
 class KeyedJournal(DyingJournal):
-    """The supervisor's journal, keyed by the learner's `step_key`: each commit and lookup of a sub-task's
-    step is recorded with which step it is (agentlab's own identity), so the checkers can tell a step that
-    found its own result from one that found another's, and a redone step from a new one."""
+    """The supervisor's journal, keyed by the learner's `step_key`: each commit of a sub-task's step, and
+    each key asked for (`LearnerKey`), is recorded with which step it is (agentlab's own identity), so the
+    checkers can tell a step that found its own result from one that found another's, and a redone step
+    from a new one."""
 
     def __init__(self, world: World, dies_at: int | None) -> None:
         super().__init__(world, dies_at)
         self.processes = 0
         """How many supervisor processes have opened it before the one running now."""
-        self.logged = self.held = 0
-        """How many sub-task results its supervisor has recorded (after a crash: how many it holds), and
-        how many it holds."""
+        self.held = 0
+        """How many sub-task results it holds (committed)."""
+        self.logged = 0
+        """How many sub-task results the log has had recorded: those it held when this process opened it,
+        and those this process has recorded since (the next one's position)."""
         self.steps_at: dict[str, SubTask] = {}  # by path: the sub-task whose result a commit writes
 
     def noted(self, step: Step) -> dict[str, Any]:
