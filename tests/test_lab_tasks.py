@@ -194,7 +194,7 @@ def _greedy_view(sizes: list[Any], budget: int) -> list[str]:
 
 
 WRONG: dict[str, tuple[dict[str, Any], str]] = {
-    "lab04.key": ({"payment_key": lambda run, tool, args: f"{run}|{tool}|{args}"}, "in another order"),
+    "lab04.payment": ({"payment_key": lambda run, tool, args: f"{run}|{tool}|{args}"}, "in another order"),
     "lab04.lost": (
         {"lost_work": lambda intervals, kill_at: sum(e - s for s, e in intervals if s < kill_at < e)},
         "two sub-tasks were in flight",

@@ -89,11 +89,11 @@ LAB_TASKS: dict[str, LabTasks] = {
         "Durability",
         "04_durability",
         {
-            "key": Task(("payment_key",)),
+            "payment": Task(("payment_key",)),
             "lost": Task(("lost_work",)),
             "ledger": Task(("ledger",)),
             "positions": Task(("position_log_right",)),
-            "resume": Task(("replay_on_resume",), 3.0, limit=SIM_LIMIT),
+            "key": Task(("step_key",), 3.0, limit=SIM_LIMIT),
         },
     ),
     "lab05": LabTasks(
