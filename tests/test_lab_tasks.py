@@ -193,7 +193,7 @@ def _greedy_view(sizes: list[Any], budget: int) -> list[str]:
     return plan
 
 
-WRONG: dict[str, tuple[dict[str, Any], str]] = {
+WRONG_456: dict[str, tuple[dict[str, Any], str]] = {
     "lab04.payment": ({"payment_key": lambda run, tool, args: f"{run}|{tool}|{args}"}, "in another order"),
     "lab04.lost": (
         {"lost_work": lambda intervals, kill_at: sum(e - s for s, e in intervals if s < kill_at < e)},
@@ -272,13 +272,13 @@ def test_each_task_of_labs_4_to_6_passes_with_its_solution(lab: str) -> None:
 
 
 def test_every_task_of_labs_4_to_6_has_a_wrong_answer_here() -> None:
-    assert set(WRONG) == {f"{lab}.{part}" for lab in LABS_456 for part in SECTION_TASKS[lab]}
+    assert set(WRONG_456) == {f"{lab}.{part}" for lab in LABS_456 for part in SECTION_TASKS[lab]}
 
 
-@pytest.mark.parametrize("task", list(WRONG))
+@pytest.mark.parametrize("task", list(WRONG_456))
 def test_a_plausible_wrong_answer_fails_its_task_with_a_reason(task: str) -> None:
     lab = task.partition(".")[0]
-    wrong, reason = WRONG[task]
+    wrong, reason = WRONG_456[task]
     grade = check(task, {**_solutions(lab), **wrong})
     assert grade.points == 0, grade.text()
     assert reason in grade.parts[0].message, grade.parts[0].message
