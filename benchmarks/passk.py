@@ -33,7 +33,10 @@ ANSWERS = {
         "import json\n\ndef payment_key(call):\n"
         '    return json.dumps([call["run"], call["tool"], call["arguments"]], sort_keys=True)'
     ),
-    "lab04.resume": "def replay_on_resume(step):\n    return True",
+    "lab04.key": (
+        "import json\n\ndef step_key(step):\n"
+        '    return json.dumps([step[k] for k in ("run", "origin", "role", "goal", "round", "deps")])'
+    ),
     "lab05.increment": (
         "def increment_step(key, replies):\n"
         '    if not replies or (replies[-1]["op"] == "write" and not replies[-1]["ok"]):\n'

@@ -1,7 +1,7 @@
 """Components the simulator attacks (labs 02, 04, 05): pass^k grading through the checks the grader runs.
 
-For each component, one correct and two wrong submissions, each a learner's answer cell run into a
-namespace and graded by `check("labNN.task", namespace)`, as the notebook's check cell does (the
+For each component, one correct and two wrong submissions (three for lab 04's key), each a learner's
+answer cell run into a namespace and graded by `check("labNN.task", namespace)`, as the notebook's check cell does (the
 learner's answers copied as data, the task's own time limit). The correct one passes all 200 seeds;
 each wrong one fails with a seed, and replaying that seed (and its shrunk schedule) breaks the same
 promise again. Lab 07's own checker task is graded the same way: no false alarm, and seen failing.
@@ -10,14 +10,17 @@ promise again. Lab 07's own checker task is graded the same way: no false alarm,
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from agentlab.durable.journal import subtask_key
 from agentlab.grading import PartScore, check
 from agentlab.sim.board import BOARD_FAULTS, simulate_board
 from agentlab.sim.components import COMPONENTS, attack_task, replay_seed
 from agentlab.sim.passk import ComponentFailed, replay
+from agentlab.steps import SubTask
 
 PAYMENT_OK = """
 import json
@@ -33,18 +36,18 @@ PAYMENT_TOO_COARSE = """
 def payment_key(call):
     return f'{call["run"]}/{call["tool"]}'
 """
-RESUME_OK = """
-def replay_on_resume(step):
-    return step["state"] in ("done", "failed", "blocked")
+KEY_OK = """
+import json
+
+def step_key(step):
+    return json.dumps([step[k] for k in ("run", "origin", "role", "goal", "round", "deps")])
 """
-RESUME_ONLY_SUCCESS = """
-def replay_on_resume(step):
-    return step["state"] == "done"
+KEY_WITH_ATTEMPT = KEY_OK.replace('"deps")', '"deps", "attempt")')  # a resumed process names every step anew
+KEY_BY_POSITION = """
+def step_key(step):
+    return f'{step["run"]}/{step["round"]}/{step["position"]}'
 """
-RESUME_ONLY_MODEL = """
-def replay_on_resume(step):
-    return step["kind"] == "model"
-"""
+KEY_TOO_COARSE = KEY_OK.replace('"role", "goal", ', "")  # the two halves of a split re-plan are one step
 INCREMENT_OK = """
 def increment_step(key, replies):
     if not replies or (replies[-1]["op"] == "write" and not replies[-1]["ok"]):
@@ -76,9 +79,10 @@ CASES = [
     ("lab02.payment", "correct", PAYMENT_OK, None),
     ("lab02.payment", "keyed-by-goal", PAYMENT_BY_GOAL, "exactly_once"),
     ("lab02.payment", "too-coarse", PAYMENT_TOO_COARSE, "paid_means_charged"),
-    ("lab04.resume", "correct", RESUME_OK, None),
-    ("lab04.resume", "only-successes", RESUME_ONLY_SUCCESS, "resume_redoes_nothing"),
-    ("lab04.resume", "only-model-steps", RESUME_ONLY_MODEL, "resume_redoes_nothing"),
+    ("lab04.key", "correct", KEY_OK, None),
+    ("lab04.key", "with-attempt", KEY_WITH_ATTEMPT, "resume_redoes_nothing"),
+    ("lab04.key", "by-position", KEY_BY_POSITION, "replays_its_own_result"),
+    ("lab04.key", "too-coarse", KEY_TOO_COARSE, "replays_its_own_result"),
     ("lab05.increment", "correct", INCREMENT_OK, None),
     ("lab05.increment", "blind-write", INCREMENT_BLIND, "linearizable"),
     ("lab05.increment", "stale-retry", INCREMENT_STALE_RETRY, "increments_land"),
@@ -122,6 +126,20 @@ def test_a_submission_is_graded_pass_k_and_a_failing_seed_replays(
     assert verdict.failure.schedule <= verdict.failure.fired and verdict.timeline()
 
 
+def test_agentlab_own_journal_key_keeps_every_promise_of_lab04() -> None:
+    """agentlab's own rule (`subtask_key`), written as a learner's `step_key`, passes the 200 seeds: the step
+    the component describes carries everything agentlab's key reads, and a resumed run finds what it wrote."""
+
+    def agentlab_key(step: dict[str, Any]) -> str:
+        task = SubTask(step["id"], step["goal"], step["role"], tuple(step["deps"]), step["round"], step["replan"])
+        return subtask_key(step["run"], replace(task, origin=step["origin"]))
+
+    verdict = attack_task("lab04.key", agentlab_key)
+    assert verdict.ok and verdict.calls > 1000, verdict.message()
+    commits = [r.data for r in replay_seed("lab04.key", agentlab_key, 3).of("commit") if r.data["step"] == "subtask"]
+    assert commits and all(c["key"] == c["journal"] for c in commits)  # agentlab's own keys, exactly
+
+
 def test_an_attack_is_deterministic() -> None:
     decide = learner(PAYMENT_BY_GOAL)["payment_key"]
     first, second = attack_task("lab02.payment", decide), attack_task("lab02.payment", decide)
@@ -133,13 +151,13 @@ def test_an_attack_is_deterministic() -> None:
 @pytest.mark.parametrize(
     ("source", "said"),
     [
-        ("def replay_on_resume(step):\n    raise NotImplementedError", "not implemented: `replay_on_resume`"),
-        ("def replay_on_resume(step):\n    return step['missing']", "KeyError"),
-        ("def replay_on_resume(step):\n    return 'yes'", "replay_on_resume returned 'yes'"),
+        ("def step_key(step):\n    raise NotImplementedError", "not implemented: `step_key`"),
+        ("def step_key(step):\n    return step['missing']", "KeyError"),
+        ("def step_key(step):\n    return None", "step_key returned None"),
     ],
 )
 def test_an_answer_that_raises_or_answers_nonsense_fails_with_what_it_did(source: str, said: str) -> None:
-    outcome = checked("lab04.resume", learner(source))
+    outcome = checked("lab04.key", learner(source))
     assert outcome.points == 0 and said in outcome.message and "on seed 0" in outcome.message, outcome.message
 
 
@@ -158,7 +176,7 @@ def test_a_board_run_replays_in_schedule_mode() -> None:
     assert simulate_board(4, faults, schedule=frozenset()).meta["fired"] == []
 
 
-@pytest.mark.parametrize(("task", "answer"), [("lab02.payment", "payment_key"), ("lab04.resume", "replay_on_resume")])
+@pytest.mark.parametrize(("task", "answer"), [("lab02.payment", "payment_key"), ("lab04.key", "step_key")])
 def test_a_replay_lets_the_learners_error_through_for_its_traceback(task: str, answer: str) -> None:
     stub = learner(f"def {answer}(*args):\n    raise NotImplementedError")[answer]
     with pytest.raises(NotImplementedError):  # even where a tool call's contract would catch it (lab 02)

@@ -32,7 +32,10 @@ from agentlab.identity import KEY_SCHEME, model_step_key
 from agentlab.steps import StopReason, SubTask, SubTaskResult
 from agentlab.wire import ModelReply
 
-__all__ = ["DurableRun"]
+__all__ = ["DurableRun", "StepKey"]
+
+StepKey = Callable[[str, SubTask], str]
+"""How the journal names a sub-task's step: (run id, sub-task) -> key. agentlab's is `subtask_key`."""
 
 _STILL_RUNNING = "it is still marked running there, and running the same run id again resumes it"
 
@@ -48,8 +51,10 @@ class DurableRun:
     could not be found by this run's keys, so they would silently run again.
     """
 
-    def __init__(self, store: JournalStore | None, run_id: str, goal: str) -> None:
-        self.store, self.run_id = store, run_id
+    def __init__(self, store: JournalStore | None, run_id: str, goal: str, step_key: StepKey | None = None) -> None:
+        """`step_key`: how a sub-task's step is named in the journal; None (the default) is agentlab's own,
+        `subtask_key` (the simulator plugs a learner's rule in here, lab 04)."""
+        self.store, self.run_id, self.step_key = store, run_id, step_key
         self.done: dict[str, Step] = {}
         self.unwritten: list[Step] = []  # sub-task results observed since the last `flush`
         if store is not None:
@@ -62,6 +67,10 @@ class DurableRun:
                 )
             store.start_run(run_id, goal, {"key_scheme": KEY_SCHEME})
             self.done = completed(store, run_id)
+
+    def key(self, task: SubTask) -> str:
+        """The journal key of this sub-task's step."""
+        return subtask_key(self.run_id, task) if self.step_key is None else self.step_key(self.run_id, task)
 
     def _record(self, key: str, kind: str, path: str, payload: dict[str, Any]) -> None:
         if self.store is not None:
@@ -90,7 +99,7 @@ class DurableRun:
 
         The step is found by what it is, not by its id: a resumed run may name the same work otherwise (a
         fresh re-plan's id depends on what timed out before), so the result takes this run's id."""
-        step = self.done.get(subtask_key(self.run_id, task))
+        step = self.done.get(self.key(task))
         if step is None:
             return None
         result = decode_result(step.payload)
@@ -110,7 +119,8 @@ class DurableRun:
         def record(event: RoundEvent) -> None:
             if self.store is None or event.kind not in ("done", "failed") or event.result is None:
                 return
-            task, key = event.task, event.step.journal if event.step else subtask_key(self.run_id, event.task)
+            task = event.task
+            key = event.step.journal if event.step and self.step_key is None else self.key(task)
             path = f"r{task.round}/{task.id}"
             self.unwritten.append(Step(self.run_id, key, "subtask", path, "done", encode_result(event.result)))
 

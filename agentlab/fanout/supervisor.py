@@ -29,7 +29,7 @@ from typing import Any, Literal
 from distributed import Client
 
 from agentlab.durable.journal import JournalStore
-from agentlab.durable.run import DurableRun
+from agentlab.durable.run import DurableRun, StepKey
 from agentlab.errors import AgentlabError, InvalidArguments, UsageError
 from agentlab.events import Observer, RoundEvent
 from agentlab.fanout.findings import FindingsBoard, board_rows, poster
@@ -78,6 +78,7 @@ class Supervisor:
         clock: Callable[[], float] = time.time,
         board: FindingsBoard | None = None,
         context: str = "",
+        step_key: StepKey | None = None,
     ) -> None:
         """`dispatch`: "lanes" (batched actor lanes, for many I/O-bound steps), "futures" (one Dask future
         per sub-task, each visible in the dashboard), or a function runner → dispatcher (such as
@@ -87,7 +88,8 @@ class Supervisor:
         `board`: a shared findings board (`agentlab.memory.Blackboard`): each finding is posted there, and the
         reduce step also reads what others posted (`agentlab.fanout.findings`).
         `context`: what the executors work with (`agentlab.prompts.collections_block`), told to the plan and
-        reduce steps after the goal."""
+        reduce steps after the goal.
+        `step_key`: how the journal names a sub-task's step (None: agentlab's own; see `DurableRun`)."""
         if not callable(dispatch) and dispatch not in ("lanes", "futures"):
             raise UsageError(f"dispatch must be 'lanes', 'futures' or a function, not {dispatch!r}")
         if client is None and not callable(dispatch):
@@ -100,6 +102,7 @@ class Supervisor:
         self.clock = clock
         self.board = board
         self.context = context
+        self.step_key = step_key
 
     def _observe(self, event: RoundEvent) -> None:
         for observer in self.observers:
@@ -202,7 +205,7 @@ class Supervisor:
         run_id = run_id or uuid.uuid4().hex[:12]
         runner: Runner = self.runner or AgentRunner(self.model)
         trace, state, start = Trace(run_id), RunState(), self.clock()
-        log = DurableRun(self.journal, run_id, goal)  # refuses a mismatched resume before anything runs
+        log = DurableRun(self.journal, run_id, goal, self.step_key)  # refuses a mismatched resume before anything runs
         reason: StopReason = "cancelled"
         answer = "The run was interrupted before it ended."
         try:

@@ -186,7 +186,7 @@ class GuardedToolbox(Toolbox):
         start = time.time()
         if self.approved is not None and call.name not in self.approved:
             refusal = NotApproved(f"{call.name!r} is not an approved tool; the call was refused and logged")
-            log.warning("refused unapproved call %s(%s) in run %s", call.name, call.arguments[:200], self.run_id)
+            log.warning("refused unapproved call %s(%s) (run_id=%r)", call.name, call.arguments[:200], self.run_id)
             self._event(call.name, "", 0, "refused", start, time.time(), call.arguments[:200])
             return Observation(call.id, call.name, f"error: {refusal}", False, "NotApproved", start, time.time())
         return super().call(call)  # validation, then run_tool below; failures come back as observations

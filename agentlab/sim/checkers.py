@@ -72,11 +72,31 @@ def resume_redoes_nothing(history: History) -> list[str]:
     crashed, wrong = False, []
     for r in history:
         if r.kind == "commit" and not crashed:
-            committed.add(str(r.data["key"]))
+            committed.add(str(r.data.get("journal", r.data["key"])))  # which step it is, whatever its key
         elif r.kind == "crash":
             crashed = True
         elif r.kind == "execute" and crashed and r.data["journal"] in committed:
             wrong.append(f"{r.subject} ran again after the resume although its result was journaled")
+    return wrong
+
+
+def replays_its_own_result(history: History) -> list[str]:
+    """A resumed run takes only a step's own result: no sub-task looks up (by its journal key) a result the
+    crashed run journaled for another step. Read from the commits before the crash (first writer of each
+    key) and the lookups after it; a step is the same step across a fresh re-plan after a timeout. Only a
+    run whose journal records which step each commit and key is has any (lab 04's `KeyedJournal`)."""
+    owner: dict[str, tuple[str, str]] = {}
+    crashed, wrong, told = False, [], set()
+    for r in history:
+        if r.kind == "commit" and not crashed and "identity" in r.data:
+            owner.setdefault(str(r.data["key"]), (r.subject, str(r.data["identity"])))
+        elif r.kind == "crash":
+            crashed = True
+        elif r.kind == "key" and r.data["use"] == "lookup" and crashed:
+            path, identity = owner.get(str(r.data["key"]), ("", r.data["identity"]))
+            if identity != r.data["identity"] and r.subject not in told:
+                told.add(r.subject)
+                wrong.append(f"{r.subject} was given the result journaled for another step ({path})")
     return wrong
 
 

@@ -10,12 +10,14 @@ sits, and the nemesis attacks the real code around it:
                      "attempt"}. Attacked by lost replies, 5xx, re-plans in other words or under other
                      ids, split and merged re-plans, crashed workers and supervisors. Promises: every
                      order charged at most once; every order the run says it paid was charged.
-    lab04.resume     replay_on_resume(step) -> bool
-                     whether a resumed run takes a journaled step as it was (True) or runs it again
-                     (False). `step` is {"kind": "model" or "subtask", "path", "state", "stop_reason"}.
-                     Attacked by a supervisor that dies at a journal write (every seed), with failing
-                     payments and crashed workers. Promises: a resumed run redoes no journaled step,
-                     loses no sub-task, charges no order twice.
+    lab04.key        step_key(step) -> str
+                     the journal key of a sub-task's step, under which its result is recorded and a
+                     resumed run looks it up. `step` is {"run", "round", "position", "id", "origin",
+                     "role", "goal", "deps", "replan", "attempt"}. Attacked by a supervisor that dies at
+                     a journal write (every seed), re-plans in other words, under other ids, split and
+                     merged, failing payments and crashed workers. Promises: a resumed run redoes no
+                     journaled step and takes no other step's result, loses no sub-task, charges no
+                     order twice.
     lab05.increment  increment_step(key, replies) -> message
                      the agent's side of an increment, one message at a time: given the server's
                      replies so far ({"op": "read", "version", "value"} or {"op": "write", "ok",
@@ -32,31 +34,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 from agentlab.durable.journal import Step
 from agentlab.errors import UsageError
 from agentlab.fanout.runners import Runner
-from agentlab.identity import Work
+from agentlab.identity import Work, identify
 from agentlab.memory.values import Entry
 from agentlab.sim.board import BOARD_FAULTS, BoardParts, simulate_board
 from agentlab.sim.board_checkers import durable, linearizable
 from agentlab.sim.board_clients import Call, Lease, observed
-from agentlab.sim.checkers import exactly_once, no_lost_subtask, resume_redoes_nothing
+from agentlab.sim.checkers import exactly_once, no_lost_subtask, replays_its_own_result, resume_redoes_nothing
 from agentlab.sim.fleet import DyingJournal, Parts, Recorded, simulate
 from agentlab.sim.history import History
 from agentlab.sim.passk import Component, ComponentFailed, Decision, Schedule, Verdict, attack, replay
 from agentlab.sim.world import Desk, World, faults_of
-from agentlab.steps import SubTaskResult
+from agentlab.steps import SubTask, SubTaskResult
 
 __all__ = [
     "COMPONENTS",
     "INCREMENT",
+    "KEY",
     "PAYMENT",
-    "RESUME",
     "attack_task",
     "increments_land",
+    "keyed_journal",
     "keyed_parts",
     "learner_increment",
     "paid_means_charged",
@@ -150,52 +153,109 @@ PAYMENT = Component(
 )
 
 
-# -- lab 04: which journaled steps a resumed run takes as they were ---------------------------------------
+# -- lab 04: the journal key of a sub-task's step ------------------------------------------------------
 
 
-def step_view(step: Step) -> dict[str, Any]:
-    """A journaled step as the learner's rule sees it."""
-    payload = step.payload
-    state = payload.get("state", "done") if step.kind == "subtask" else "done"
-    reason = payload.get("stop_reason") if step.kind == "subtask" else "answer"
-    return {"kind": step.kind, "path": step.path, "state": state, "stop_reason": reason or ""}
+def _identity(run_id: str, task: SubTask) -> str:
+    """Which step `task` is, for the checkers: agentlab's journal key, the re-plan count left out (a fresh
+    re-plan after a timeout is the same work, so taking its result for the timed-out copy is right)."""
+    return identify(run_id, replace(task, attempt=0)).journal
 
 
-class RuleJournal(DyingJournal):
-    """The supervisor's journal, whose resumed supervisor sees only the done steps the learner's rule replays."""
+class KeyedJournal(DyingJournal):
+    """The supervisor's journal, keyed by the learner's `step_key`: each commit of a sub-task's step, and
+    each key asked for (`LearnerKey`), is recorded with which step it is (agentlab's own identity), so the
+    checkers can tell a step that found its own result from one that found another's, and a redone step
+    from a new one."""
 
-    def __init__(self, world: World, dies_at: int | None, decide: Decision) -> None:
+    def __init__(self, world: World, dies_at: int | None) -> None:
         super().__init__(world, dies_at)
-        self.decide = decide
+        self.processes = 0
+        """How many supervisor processes have opened it before the one running now."""
+        self.held = 0
+        """How many sub-task results it holds (committed)."""
+        self.logged = 0
+        """How many sub-task results the log has had recorded: those it held when this process opened it,
+        and those this process has recorded since (the next one's position)."""
+        self.steps_at: dict[str, SubTask] = {}  # by path: the sub-task whose result a commit writes
 
-    def _replays(self, step: Step) -> bool:
-        if step.status != "done":
-            return True  # not finished: a resume runs it whatever the rule says
-        answer = self.decide(step_view(step))
-        if not isinstance(answer, bool):
-            raise ComponentFailed(f"replay_on_resume returned {answer!r}: answer True (replay) or False (run again)")
-        return answer
+    def noted(self, step: Step) -> dict[str, Any]:
+        task = self.steps_at.get(step.path)
+        if step.kind != "subtask" or task is None:
+            return {}
+        self.held += 1
+        return {"journal": identify(step.run_id, task).journal, "identity": _identity(step.run_id, task)}
 
-    def steps(self, run_id: str) -> list[Step]:
-        return [s for s in super().steps(run_id) if self._replays(s)]
-
-    def get(self, run_id: str, key: str) -> Step | None:
-        step = super().get(run_id, key)
-        return step if step is None or self._replays(step) else None
+    def revive(self) -> None:
+        super().revive()
+        self.processes += 1
+        self.logged = self.held
 
 
-def _resume(decide: Decision, seed: int, schedule: Schedule | None, size: int) -> History:
-    parts = Parts(journal=lambda world, dies_at: RuleJournal(world, dies_at, decide))
-    return simulate(seed, RESUME.faults, size=size, schedule=schedule, parts=parts)
+@dataclass
+class LearnerKey:
+    """One supervisor process's `step_key`: asks the learner's function for each sub-task's key.
+
+    A step's position is its place in the run's log of sub-task steps, as a position-numbered log has it
+    (`agentlab.durable.journal.PositionLog`, DBOS #688): the first time a process asks for a step's key it
+    is looking the step up, and the position is how many steps it had looked up before; each later time
+    it is recording the step's result, and the position is how many results the journal held before."""
+
+    decide: Decision
+    journal: KeyedJournal
+    asked: list[str] = field(default_factory=list)
+    """The sub-tasks this process has looked up, in order (by path)."""
+
+    def __call__(self, run_id: str, task: SubTask) -> str:
+        path = f"r{task.round}/{task.id}"
+        use = "record" if path in self.asked else "lookup"
+        if use == "record":
+            position = self.journal.logged
+            self.journal.logged += 1
+        else:
+            position = len(self.asked)
+            self.asked.append(path)
+        step = {
+            "run": run_id,
+            "round": task.round,
+            "position": position,
+            "id": task.id,
+            "origin": task.origin,
+            "role": task.role,
+            "goal": task.goal,
+            "deps": list(task.deps),
+            "replan": task.attempt,
+            "attempt": self.journal.processes,
+        }
+        key = self.decide(step)
+        if not isinstance(key, str) or not key:
+            raise ComponentFailed(f"step_key returned {key!r}: a key is a non-empty str")
+        self.journal.steps_at[path] = task
+        self.journal.world.record("key", path, use=use, key=key, identity=_identity(run_id, task))
+        return key
 
 
-RESUME = Component(
-    "lab04.resume",
-    "replay_on_resume",
-    _resume,
-    faults_of(["crashes", "payments"]),
+def keyed_journal(decide: Decision) -> Parts:
+    """agentlab's parts, with the journal naming each sub-task's step by `decide` (a learner's rule, or a
+    broken one's)."""
+    return Parts(
+        journal=KeyedJournal,
+        step_key=lambda world, journal: LearnerKey(decide, cast(KeyedJournal, journal)),
+    )
+
+
+def _key(decide: Decision, seed: int, schedule: Schedule | None, size: int) -> History:
+    return simulate(seed, KEY.faults, size=size, schedule=schedule, parts=keyed_journal(decide))
+
+
+KEY = Component(
+    "lab04.key",
+    "step_key",
+    _key,
+    faults_of(["crashes", "replans", "payments"]),
     {
         "resume_redoes_nothing": resume_redoes_nothing,
+        "replays_its_own_result": replays_its_own_result,
         "no_lost_subtask": no_lost_subtask,
         "exactly_once": exactly_once,
     },
@@ -267,7 +327,7 @@ INCREMENT = Component(
     unit="agents",
 )
 
-COMPONENTS: Mapping[str, Component] = {c.name: c for c in (PAYMENT, RESUME, INCREMENT)}
+COMPONENTS: Mapping[str, Component] = {c.name: c for c in (PAYMENT, KEY, INCREMENT)}
 
 
 def _component(task: str) -> Component:

@@ -22,6 +22,7 @@ from typing import Any
 
 from agentlab.agent.tools import Tool, tool
 from agentlab.durable.journal import Step
+from agentlab.durable.run import StepKey
 from agentlab.durable.sqlite import SqliteJournal
 from agentlab.errors import AgentlabError
 from agentlab.events import RoundEvent
@@ -136,8 +137,12 @@ class DyingJournal(SqliteJournal):
         if not steps or not self._write():
             return [False] * len(steps)
         for step in steps:
-            self.world.record("commit", step.path, key=step.key, step=step.kind)
+            self.world.record("commit", step.path, key=step.key, step=step.kind, **self.noted(step))
         return super().append_many(steps)
+
+    def noted(self, step: Step) -> dict[str, Any]:
+        """What a commit's record says of the step besides its key (a variant may say which step it is)."""
+        return {}
 
     def finish_run(self, run_id: str, status: str, answer: str = "", stop_reason: str = "") -> None:
         if self._write():
@@ -212,6 +217,8 @@ class Parts:
     budgeted: Callable[[Model, SharedBudget, Callable[[float], None]], Model] = BudgetedModel
     runner: Callable[[Runner, World], Runner] = Recorded
     policy: FanOutPolicy = POLICY
+    step_key: Callable[[World, DyingJournal], StepKey | None] = lambda world, journal: None
+    """How each supervisor process's journal names a sub-task's step (None: agentlab's own)."""
 
 
 def simulate(
@@ -262,7 +269,7 @@ def _supervise(
         dispatcher = parts.dispatcher(SimTiming(world=world), clock=clock, world=world)
         supervisor = Supervisor(
             None, model, runner=runner, dispatch=dispatcher, journal=journal, clock=clock,
-            policy=parts.policy, observers=[_observe(world)],
+            policy=parts.policy, observers=[_observe(world)], step_key=parts.step_key(world, journal),
         )  # fmt: skip
         try:
             result = supervisor.run("Pay the orders of the day.", run_id=run_id)

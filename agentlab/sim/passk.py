@@ -1,7 +1,7 @@
 """Pass^k: a learner's component under the nemesis on k seeds, the first failing one shrunk and replayable (lab 07).
 
-A *component* is one decision the learner writes — the idempotency key of a payment (lab 02), which
-journaled steps a resumed run takes as they were (lab 04), the next message of an increment (lab 05) —
+A *component* is one decision the learner writes — the idempotency key of a payment (lab 02), the journal
+key of a sub-task's step (lab 04), the next message of an increment (lab 05) —
 as a plain function from data to data. The simulator plugs it into the real code it stands for
 (`agentlab.sim.components`) and the nemesis attacks it:
 

@@ -18,7 +18,7 @@ from agentlab.grading import EXERCISES, Grade, grade_paths
 from agentlab.grading.answers import tags_of
 
 LABS = Path(__file__).resolve().parents[2] / "labs"
-pytestmark = pytest.mark.timeout(900)  # a backstop against hangs: nine submissions graded at once
+pytestmark = pytest.mark.timeout(900)  # a backstop against hangs: ten submissions graded at once
 
 
 @pytest.fixture(scope="module")

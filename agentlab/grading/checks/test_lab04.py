@@ -18,7 +18,7 @@ def _key(answers: Answers, *args: Any) -> str:
     return got
 
 
-@graded("key")
+@graded("payment")
 def test_the_same_payment_gets_the_same_key_whatever_the_order_of_its_arguments(answers: Answers) -> None:
     shuffled = {"amount": 10.0, "sku": "NR-1001", "order": "lab04-a/a"}
     first, again = _key(answers, "lab04-a", "pay", PAY), _key(answers, "lab04-a", "pay", shuffled)
@@ -33,7 +33,7 @@ def test_the_same_payment_gets_the_same_key_whatever_the_order_of_its_arguments(
     )
 
 
-@graded("key")
+@graded("payment")
 @pytest.mark.parametrize(
     "other",
     [
@@ -52,7 +52,7 @@ def test_different_payments_get_different_keys(answers: Answers, other: tuple[An
     )
 
 
-@graded("key")
+@graded("payment")
 def test_the_parts_of_a_key_cannot_run_into_each_other(answers: Answers) -> None:
     one, two = ("a-b", "c", {"n": 1}), ("a", "b-c", {"n": 1})
     assert _key(answers, *one) != _key(answers, *two), (
