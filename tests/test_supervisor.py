@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -39,7 +40,8 @@ def _run(client: Client, plan: Plan, runner: Any, policy: FanOutPolicy, dispatch
     make = LaneDispatcher if dispatch == "lanes" else FuturesDispatcher
     dispatcher = make(client, runner)
     try:
-        return run_round(dispatcher, plan, policy, f"test-{dispatch}", observe)
+        # a run id of its own: a cancelled copy of an earlier test's "c" may still be sleeping under the same key
+        return run_round(dispatcher, plan, policy, f"test-{dispatch}-{uuid.uuid4().hex[:8]}", observe)
     finally:
         dispatcher.close()
 

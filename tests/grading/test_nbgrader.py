@@ -28,8 +28,9 @@ pytest.importorskip("nbgrader")
 pytestmark = pytest.mark.timeout(1800)  # a backstop against hangs: a whole class is graded at once
 
 LABS = Path(__file__).resolve().parents[2] / "labs" / "exercises"
-LAB = EXERCISES["lab01"]
-"""A numbered lab graded the same way: one check cell per task, each worth its task's points."""
+LABS_GRADED = (EXERCISES["lab01"], EXERCISES["lab07"])
+"""Numbered labs graded the same way: one check cell per task, each worth its task's points (lab 07's checker
+task runs its attack on simulated boards inside nbgrader's kernel)."""
 GRADED = ("setup", "answer:", "check:")
 EXERCISES_ONLY = [e for e in EXERCISES.values() if e.folder == "exercises"]
 
@@ -68,11 +69,14 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
         encoding="utf-8",
     )
     shutil.copytree(LABS / "source", root / "source" / "ex", ignore=shutil.ignore_patterns(".*"))
-    shutil.copy(LAB.source_path, root / "source" / "ex" / LAB.source_path.name)
+    for lab in LABS_GRADED:
+        shutil.copy(lab.source_path, root / "source" / "ex" / lab.source_path.name)
     _nbgrader(root, "generate_assignment", "ex")
-    for exercise in [*EXERCISES_ONLY, LAB]:
+    for exercise in [*EXERCISES_ONLY, *LABS_GRADED]:
         name = f"{exercise.notebook}.ipynb"
         _graded_cells_only(exercise.source_path, root / "submitted" / "alice" / "ex" / name)
+    lab07 = f"{LABS_GRADED[1].notebook}.ipynb"  # bob hands in lab 07 untouched
+    _graded_cells_only(root / "release" / "ex" / lab07, root / "submitted" / "bob" / "ex" / lab07)
     name = f"{EXERCISES['ex2'].notebook}.ipynb"
     _graded_cells_only(root / "release" / "ex" / name, root / "submitted" / "bob" / "ex" / name)
     _nbgrader(root, "autograde", "ex")
@@ -81,7 +85,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_generate_assignment_makes_our_student_notebooks(course: Path) -> None:
-    for exercise in [*EXERCISES_ONLY, LAB]:
+    for exercise in [*EXERCISES_ONLY, *LABS_GRADED]:
         name = f"{exercise.notebook}.ipynb"
         theirs = nbformat.read(course / "release" / "ex" / name, as_version=4)
         ours = nbformat.read(exercise.student_path, as_version=4)
@@ -99,9 +103,12 @@ def test_autograde_runs_the_hidden_checks_and_scores_the_check_cell(course: Path
                 grade = gradebook.find_grade(f"{exercise.id}-check", exercise.notebook, "ex", student)
                 assert grade.max_score == exercise.max_points
                 assert grade.auto_score == expected, (student, exercise.id, grade.auto_score)
-        for part, points in LAB.points.items():  # a lab: each task's check cell is graded on its own
-            grade = gradebook.find_grade(f"{LAB.id}-{part}-check", LAB.notebook, "ex", "alice")
-            assert grade.max_score == points and grade.auto_score == points, (part, grade.auto_score)
+        for lab in LABS_GRADED:  # a lab: each task's check cell is graded on its own
+            for part, points in lab.points.items():
+                students = (("alice", points), ("bob", 0.0))[: 2 if lab.id == "lab07" else 1]
+                for student, expected in students:
+                    grade = gradebook.find_grade(f"{lab.id}-{part}-check", lab.notebook, "ex", student)
+                    assert grade.max_score == points and grade.auto_score == expected, (lab.id, part, student)
     autograded = nbformat.read(course / "autograded" / "alice" / "ex" / f"{EXERCISES['ex2'].notebook}.ipynb", 4)
     check = next(c for c in autograded.cells if "check:ex2" in tags_of(c))
     assert "BEGIN HIDDEN TESTS" in check.source  # nbgrader put the hidden checks back, and they ran
