@@ -140,3 +140,11 @@ def test_the_debug_workspace_takes_the_datasets_patch_and_refuses_one_that_does_
     assert workspace_files()["src/inventory.py"] != patched["src/inventory.py"]  # the workspace is untouched
     with pytest.raises(InvalidArguments, match="does not apply"):
         apply_patch(workspace_files(), fix.replace("-        return item.on_hand <", "-        return item.x <"))
+
+
+def test_a_redone_sub_tasks_round_mark_is_not_searched_for() -> None:
+    from agentlab.models.offline.choose import _query
+
+    for turn in (1, 2, 3):
+        assert "round" not in _query("What is the weather in Paris? (round 2)", turn).split()
+    assert "round" in _query("Which round of funding closed in May?", 1).split()  # a word of the goal is kept

@@ -121,9 +121,13 @@ def _enum_value(goal: str, values: list[Any]) -> Any:
     return max(named, key=lambda v: len(_words(str(v))), default=None)
 
 
+REDO_MARK = re.compile(r" \(round \d+\)$")
+"""The mark the offline planner puts on a redone sub-task's goal (`skills._again`): not a search term."""
+
+
 def _query(goal: str, turn: int) -> str:
     """Reformulate the search by turn: all content words, then the distinctive ones, then the rest."""
-    terms = content_terms(goal)
+    terms = content_terms(REDO_MARK.sub("", goal))
     distinctive = set(distinctive_terms(goal))
     special = [t for t in terms if t in distinctive]
     plain = [t for t in terms if t not in special]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agentlab.models.offline.choose import REDO_MARK
 from agentlab.prompts import Collection, parse_collections, parse_findings, read_round, split_context
 from agentlab.text import content_terms, identifiers
 
@@ -209,10 +210,7 @@ def _flags(prompt: str, done: list[dict[str, str]]) -> str | None:
 
 def _again(goal: str, round_no: int) -> str:
     """A redone sub-task's goal, marked with its round: a new conversation, so a seeded model draws anew."""
-    return f"{_ROUND_MARK.sub('', goal)} (round {round_no})"
-
-
-_ROUND_MARK = re.compile(r" \(round \d+\)$")
+    return f"{REDO_MARK.sub('', goal)} (round {round_no})"
 
 
 def _redo_plan(findings: list[dict[str, str]], redo: list[dict[str, str]], round_no: int) -> list[dict[str, Any]]:
