@@ -90,7 +90,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("goal", REFUSED[:2])
+@pytest.mark.parametrize("goal", REFUSED)
 def test_a_goal_outside_the_data_ends_no_answer_through_the_supervisor(goal: str, process_cluster: Any) -> None:
     done = _run(goal, process_cluster)
     assert done.returncode == 1, done.stdout + done.stderr
