@@ -153,12 +153,13 @@ def test_output_is_truncated_at_the_limit() -> None:
 
 def test_scratch_directory_is_removed_afterwards() -> None:
     temp = Path(tempfile.gettempdir())
-    before = set(temp.glob("agentlab-sbx-*"))
+    mine = f"agentlab-sbx-{os.getpid()}-*"  # this process's only: the other pytest worker runs sandboxes too
+    before = set(temp.glob(mine))
     result = run_python("import os\nopen('hello.txt', 'w').write('hi')\nprint(os.getcwd())", FAST)
     assert result.ok, result.stderr
     workdir = Path(result.stdout.strip())
     assert not (workdir / "hello.txt").exists()
-    assert set(temp.glob("agentlab-sbx-*")) == before
+    assert set(temp.glob(mine)) == before
 
 
 # --- hostile code --------------------------------------------------------------------------------------

@@ -367,3 +367,22 @@ def _read_some(fd: int) -> bytes:
         return os.read(fd, 65536)
     except BlockingIOError:
         return b""
+
+
+PROTECTIONS: dict[str, str] = {
+    "rlimits": "CPU seconds, memory, open files and processes capped (always on)",
+    "uid": "runs as an unprivileged uid of its own (needs root to hand one out)",
+    "userns": "failing a uid of its own: a user namespace, so it holds no privileges",
+    "netns": "no network: only a loopback interface, and that is down",
+    "pidns": "its own process ids: when the sandbox's init dies, every process it left dies too",
+    "mountns": "its own view of the files: host mounts read-only, a private /tmp",
+    "ipcns": "no access to the host's shared memory, semaphores and message queues",
+    "nosuid": "set-uid programs cannot raise privileges (comes with mountns)",
+    "hidden": "home and other user-data directories covered by empty ones (comes with mountns)",
+    "nonewprivs": "no process it starts can gain privileges (always on)",
+    "keyring": "a fresh kernel keyring: no keys or tokens of this session",
+    "cgroup-memory": "a memory budget for the whole run, children included (a delegated cgroup v2)",
+    "cgroup-pids": "a process-count budget for the whole run (a delegated cgroup v2)",
+    "cgroup-cpu": "a CPU-share budget for the whole run (a delegated cgroup v2)",
+}
+"""What each protection `sandbox.isolation_available` reports keeps from a sandboxed program, in its order."""

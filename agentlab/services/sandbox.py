@@ -64,6 +64,7 @@ from typing import Any
 from agentlab.agent.tools import Tool, tool
 from agentlab.errors import ConfigError, ToolFailed, UsageError
 from agentlab.services import _isolation, _per_run
+from agentlab.services._isolation import PROTECTIONS
 
 __all__ = [
     "PROTECTIONS",
@@ -205,25 +206,6 @@ def _signal_story(number: int) -> str:
     return f"killed by {name.name}: {why.get(name, 'a signal')}"
 
 
-PROTECTIONS: dict[str, str] = {
-    "rlimits": "CPU seconds, memory, open files and processes capped (always on)",
-    "uid": "runs as an unprivileged uid of its own (needs root to hand one out)",
-    "userns": "failing a uid of its own: a user namespace, so it holds no privileges",
-    "netns": "no network: only a loopback interface, and that is down",
-    "pidns": "its own process ids: when the sandbox's init dies, every process it left dies too",
-    "mountns": "its own view of the files: host mounts read-only, a private /tmp",
-    "ipcns": "no access to the host's shared memory, semaphores and message queues",
-    "nosuid": "set-uid programs cannot raise privileges (comes with mountns)",
-    "hidden": "home and other user-data directories covered by empty ones (comes with mountns)",
-    "nonewprivs": "no process it starts can gain privileges (always on)",
-    "keyring": "a fresh kernel keyring: no keys or tokens of this session",
-    "cgroup-memory": "a memory budget for the whole run, children included (a delegated cgroup v2)",
-    "cgroup-pids": "a process-count budget for the whole run (a delegated cgroup v2)",
-    "cgroup-cpu": "a CPU-share budget for the whole run (a delegated cgroup v2)",
-}
-"""What each protection `isolation_available` reports keeps from a sandboxed program, in its order."""
-
-
 def isolation_available() -> dict[str, bool]:
     """Which protections this machine gives a sandbox (probed once, then cached)."""
     return _isolation.probe().as_dict()
@@ -361,7 +343,7 @@ def run_python(
     `hide` names more directories to cover like the user's data (the grader's sources, say); as those are,
     only where the sandbox has a mount namespace (`isolation_available()["hidden"]`).
     """
-    scratch = tempfile.mkdtemp(prefix="agentlab-sbx-")
+    scratch = tempfile.mkdtemp(prefix=f"agentlab-sbx-{os.getpid()}-")  # whose it is: a leak names its process
     try:
         _write_inputs(scratch, code, files)
         return _run(scratch, limits, [os.path.abspath(path) for path in hide])
